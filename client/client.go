@@ -1,0 +1,500 @@
+// Package client is the Go client of Parley: it joins a room over the
+// signaling WebSocket, connects one PeerConnection to the room's bridge,
+// publishes local tracks and receives everyone else's. The load generator,
+// the network check, the recorder and the integration tests all use it, so
+// each of them speaks the real protocol.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/parley/parley/internal/rtc"
+	"github.com/parley/parley/protocol"
+)
+
+// Errors of the client.
+var (
+	ErrClosed  = errors.New("client: session closed")
+	ErrRefused = errors.New("client: server refused")
+)
+
+// Config says where to join and what to do with media.
+type Config struct {
+	// URL of the server: http(s)://host:port or ws(s)://host:port/ws.
+	URL  string
+	Room string
+	Name string
+	// Tracks are published from the start.
+	Tracks []webrtc.TrackLocal
+	// OnTrack is called (on its own goroutine) for every track the bridge
+	// forwards; read it until it returns an error, which happens when the
+	// publisher leaves.
+	OnTrack func(*RemoteTrack)
+	// OnParticipantJoined and OnParticipantLeft follow the room.
+	OnParticipantJoined func(protocol.Participant)
+	OnParticipantLeft   func(id string)
+	// SettingEngine, when set, replaces the default pion settings (tests use
+	// it for virtual networks).
+	SettingEngine *webrtc.SettingEngine
+	Log           *slog.Logger
+}
+
+// RemoteTrack is one forwarded track and whose it is.
+type RemoteTrack struct {
+	// Participant is the publisher's participant id.
+	Participant string
+	Track       *webrtc.TrackRemote
+	Receiver    *webrtc.RTPReceiver
+}
+
+// Session is one participant in a room.
+type Session struct {
+	cfg  Config
+	log  *slog.Logger
+	ws   *websocket.Conn
+	pc   *webrtc.PeerConnection
+	self protocol.Participant
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+
+	mu           sync.Mutex
+	participants map[string]protocol.Participant
+	closedReason string
+
+	neg          sync.Mutex // serialises work on the PeerConnection's descriptions
+	remoteSet    bool
+	pendingCands []webrtc.ICECandidateInit
+
+	connected chan struct{}
+	connOnce  sync.Once
+}
+
+// Join connects to the server, joins the room, and starts negotiating media.
+// It returns once the server has admitted the participant; media connects
+// in the background (see WaitConnected).
+func Join(ctx context.Context, cfg Config) (*Session, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	wsURL, err := signalingURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	ws, _, err := websocket.Dial(ctx, wsURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("client: connect %s: %w", wsURL, err)
+	}
+	ws.SetReadLimit(16 << 20)
+	sctx, cancel := context.WithCancel(context.Background())
+	s := &Session{
+		cfg: cfg, log: cfg.Log, ws: ws, ctx: sctx, cancel: cancel,
+		done: make(chan struct{}), participants: map[string]protocol.Participant{}, connected: make(chan struct{}),
+	}
+	joined, err := s.join(ctx)
+	if err != nil {
+		cancel()
+		_ = ws.Close(websocket.StatusNormalClosure, "")
+		return nil, err
+	}
+	if err := s.setupPeer(joined); err != nil {
+		cancel()
+		_ = ws.Close(websocket.StatusNormalClosure, "")
+		return nil, err
+	}
+	go s.readLoop()
+	return s, nil
+}
+
+func signalingURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("client: server URL %q is not an absolute URL", raw)
+	}
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	case "ws", "wss":
+	default:
+		return "", fmt.Errorf("client: server URL %q must start with http, https, ws or wss", raw)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/ws"
+	}
+	return u.String(), nil
+}
+
+func (s *Session) join(ctx context.Context) (*protocol.Joined, error) {
+	err := s.send(protocol.Join{Type: protocol.TypeJoin, Version: protocol.Version, Room: s.cfg.Room, Name: s.cfg.Name})
+	if err != nil {
+		return nil, err
+	}
+	for {
+		msg, err := s.read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		switch m := msg.(type) {
+		case *protocol.Joined:
+			s.self = m.You
+			s.mu.Lock()
+			for _, p := range m.Participants {
+				s.participants[p.ID] = p
+			}
+			s.mu.Unlock()
+			return m, nil
+		case *protocol.Error:
+			return nil, fmt.Errorf("%w: %s: %s", ErrRefused, m.Code, m.Message)
+		}
+	}
+}
+
+func (s *Session) setupPeer(joined *protocol.Joined) error {
+	api, err := newAPI(s.cfg.SettingEngine)
+	if err != nil {
+		return err
+	}
+	var servers []webrtc.ICEServer
+	for _, is := range joined.ICEServers {
+		servers = append(servers, webrtc.ICEServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential})
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: servers, BundlePolicy: webrtc.BundlePolicyMaxBundle})
+	if err != nil {
+		return fmt.Errorf("client: peer connection: %w", err)
+	}
+	s.pc = pc
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c == nil {
+			return
+		}
+		init := c.ToJSON()
+		_ = s.send(protocol.Trickle{Type: protocol.TypeCandidate, Candidate: protocol.Candidate{
+			Candidate: init.Candidate, SDPMid: init.SDPMid, SDPMLineIndex: init.SDPMLineIndex, UsernameFragment: init.UsernameFragment,
+		}})
+	})
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		s.log.Debug("connection state", "participant", s.self.ID, "state", st.String())
+		if st == webrtc.PeerConnectionStateConnected {
+			s.connOnce.Do(func() { close(s.connected) })
+		}
+	})
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		if s.cfg.OnTrack != nil {
+			s.cfg.OnTrack(&RemoteTrack{Participant: t.StreamID(), Track: t, Receiver: r})
+		}
+	})
+	pc.OnNegotiationNeeded(s.offer)
+	for _, t := range s.cfg.Tracks {
+		sender, err := pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
+			return fmt.Errorf("client: publish %s: %w", t.ID(), err)
+		}
+		go readSenderRTCP(sender.Sender(), t)
+	}
+	// The data channel gives the first offer something to carry even when
+	// nothing is published, and will carry bridge messages.
+	if _, err := pc.CreateDataChannel("parley", nil); err != nil {
+		return fmt.Errorf("client: data channel: %w", err)
+	}
+	return nil
+}
+
+func newAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
+	m, err := rtc.MediaEngine()
+	if err != nil {
+		return nil, err
+	}
+	reg, err := rtc.Interceptors(m, true)
+	if err != nil {
+		return nil, err
+	}
+	if se == nil {
+		se = &webrtc.SettingEngine{}
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(*se)), nil
+}
+
+// KeyframeRequester is implemented by published tracks that can produce a
+// keyframe on demand; the client calls it when the bridge asks for one.
+type KeyframeRequester interface {
+	RequestKeyframe()
+}
+
+// readSenderRTCP reads the bridge's feedback on a published track, so that
+// the interceptors see it (NACKs are answered there), and passes keyframe
+// requests on to the track.
+func readSenderRTCP(s *webrtc.RTPSender, t webrtc.TrackLocal) {
+	kf, _ := t.(KeyframeRequester)
+	for {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				if kf != nil {
+					kf.RequestKeyframe()
+				}
+			}
+		}
+	}
+}
+
+// offer sends an offer when the PeerConnection needs negotiating.
+func (s *Session) offer() {
+	s.neg.Lock()
+	defer s.neg.Unlock()
+	if s.pc.SignalingState() != webrtc.SignalingStateStable {
+		return // pion asks again once stable
+	}
+	offer, err := s.pc.CreateOffer(nil)
+	if err != nil {
+		s.log.Warn("create offer", "err", err)
+		return
+	}
+	if err := s.pc.SetLocalDescription(offer); err != nil {
+		s.log.Warn("set offer", "err", err)
+		return
+	}
+	_ = s.send(protocol.SessionDescription{Type: protocol.TypeOffer, SDP: offer.SDP})
+}
+
+// handleOffer answers the bridge. As the polite peer, a client whose own
+// offer is in flight rolls it back first.
+func (s *Session) handleOffer(sdp string) error {
+	s.neg.Lock()
+	defer s.neg.Unlock()
+	if s.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		if err := s.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); err != nil {
+			return fmt.Errorf("client: roll back: %w", err)
+		}
+	}
+	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return fmt.Errorf("client: apply offer: %w", err)
+	}
+	s.remoteApplied()
+	answer, err := s.pc.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("client: create answer: %w", err)
+	}
+	if err := s.pc.SetLocalDescription(answer); err != nil {
+		return fmt.Errorf("client: set answer: %w", err)
+	}
+	return s.send(protocol.SessionDescription{Type: protocol.TypeAnswer, SDP: answer.SDP})
+}
+
+func (s *Session) handleAnswer(sdp string) error {
+	s.neg.Lock()
+	defer s.neg.Unlock()
+	if s.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
+		return nil // an answer to an offer we rolled back
+	}
+	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+		return fmt.Errorf("client: apply answer: %w", err)
+	}
+	s.remoteApplied()
+	return nil
+}
+
+func (s *Session) remoteApplied() {
+	s.remoteSet = true
+	for _, c := range s.pendingCands {
+		_ = s.pc.AddICECandidate(c)
+	}
+	s.pendingCands = nil
+}
+
+func (s *Session) handleCandidate(c protocol.Candidate) {
+	init := webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment}
+	s.neg.Lock()
+	defer s.neg.Unlock()
+	if !s.remoteSet {
+		s.pendingCands = append(s.pendingCands, init)
+		return
+	}
+	if err := s.pc.AddICECandidate(init); err != nil {
+		s.log.Debug("add candidate", "err", err)
+	}
+}
+
+func (s *Session) readLoop() {
+	defer s.shutdown()
+	for {
+		msg, err := s.read(s.ctx)
+		if err != nil {
+			s.setErr(err)
+			return
+		}
+		switch m := msg.(type) {
+		case *protocol.SessionDescription:
+			if m.Type == protocol.TypeOffer {
+				err = s.handleOffer(m.SDP)
+			} else {
+				err = s.handleAnswer(m.SDP)
+			}
+			if err != nil {
+				s.log.Warn("negotiation", "participant", s.self.ID, "err", err)
+			}
+		case *protocol.Trickle:
+			s.handleCandidate(m.Candidate)
+		case *protocol.ParticipantJoined:
+			s.mu.Lock()
+			s.participants[m.Participant.ID] = m.Participant
+			s.mu.Unlock()
+			if s.cfg.OnParticipantJoined != nil {
+				s.cfg.OnParticipantJoined(m.Participant)
+			}
+		case *protocol.ParticipantUpdated:
+			s.mu.Lock()
+			s.participants[m.Participant.ID] = m.Participant
+			s.mu.Unlock()
+		case *protocol.ParticipantLeft:
+			s.mu.Lock()
+			delete(s.participants, m.ID)
+			s.mu.Unlock()
+			if s.cfg.OnParticipantLeft != nil {
+				s.cfg.OnParticipantLeft(m.ID)
+			}
+		case *protocol.Closed:
+			s.mu.Lock()
+			s.closedReason = m.Reason
+			s.mu.Unlock()
+		case *protocol.Error:
+			s.log.Warn("server error", "participant", s.self.ID, "code", m.Code, "message", m.Message, "ref", m.Ref)
+		}
+	}
+}
+
+func (s *Session) read(ctx context.Context) (any, error) {
+	_, data, err := s.ws.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("client: read: %w", err)
+	}
+	msg, err := protocol.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("client: server sent a bad message: %w", err)
+	}
+	return msg, nil
+}
+
+func (s *Session) send(v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	if err := s.ws.Write(ctx, websocket.MessageText, data); err != nil {
+		return fmt.Errorf("client: send: %w", err)
+	}
+	return nil
+}
+
+func (s *Session) setErr(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil && !errors.Is(err, context.Canceled) {
+		s.err = err
+	}
+}
+
+func (s *Session) shutdown() {
+	s.cancel()
+	if s.pc != nil {
+		_ = s.pc.Close()
+	}
+	_ = s.ws.Close(websocket.StatusNormalClosure, "")
+	close(s.done)
+}
+
+// ID is this participant's id.
+func (s *Session) ID() string { return s.self.ID }
+
+// PeerConnection is the session's connection to the bridge.
+func (s *Session) PeerConnection() *webrtc.PeerConnection { return s.pc }
+
+// Participants returns everyone else in the room.
+func (s *Session) Participants() []protocol.Participant {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]protocol.Participant, 0, len(s.participants))
+	for _, p := range s.participants {
+		out = append(out, p)
+	}
+	return out
+}
+
+// WaitConnected blocks until media is connected to the bridge.
+func (s *Session) WaitConnected(ctx context.Context) error {
+	select {
+	case <-s.connected:
+		return nil
+	case <-s.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("client: media not connected: %w", ctx.Err())
+	}
+}
+
+// SetMuted announces the microphone and camera state. The caller stops
+// sending media itself.
+func (s *Session) SetMuted(audio, video bool) error {
+	return s.send(protocol.Mute{Type: protocol.TypeMute, Audio: audio, Video: video})
+}
+
+// Send writes a raw message; tests use it to send what the typed API
+// would not.
+func (s *Session) Send(v any) error { return s.send(v) }
+
+// Leave says goodbye and closes the session.
+func (s *Session) Leave() {
+	_ = s.send(protocol.Leave{Type: protocol.TypeLeave})
+	select {
+	case <-s.done:
+	case <-time.After(2 * time.Second):
+	}
+	s.Close()
+}
+
+// Close ends the session without saying goodbye (like a lost connection).
+func (s *Session) Close() {
+	s.cancel()
+	<-s.done
+}
+
+// Done is closed when the session ends.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err says why the session ended, if it ended on an error.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// ClosedReason is the reason the server gave when it ended the session.
+func (s *Session) ClosedReason() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closedReason
+}
+

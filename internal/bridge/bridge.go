@@ -1,0 +1,277 @@
+// Package bridge is Parley's SFU. It allocates one PeerConnection (an
+// endpoint) per participant on a single UDP port, receives each publisher's
+// tracks and forwards their RTP to every other endpoint of the conference. It
+// answers NACKs from a per-track packet cache and forwards keyframe requests
+// to publishers, throttled. Control drives it over the bus (endpoint
+// requests); the forwarding path never touches the bus.
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/parley/parley/internal/bus"
+	"github.com/parley/parley/internal/busmsg"
+	"github.com/parley/parley/internal/rtc"
+)
+
+// Errors of the bridge's endpoint API.
+var (
+	ErrUnknownEndpoint = errors.New("bridge: unknown endpoint")
+	ErrUnknownOp       = errors.New("bridge: unknown endpoint operation")
+	ErrClosed          = errors.New("bridge: closed")
+)
+
+// Config configures a bridge.
+type Config struct {
+	ID      string
+	Region  string
+	Version string
+	// UDPPort carries all media; 0 picks a free port.
+	UDPPort int
+	// PublicIPs replace the host's addresses in ICE candidates when set.
+	PublicIPs []string
+	// KeyframeInterval is the shortest time between keyframe requests sent to
+	// one publisher.
+	KeyframeInterval time.Duration
+	Bus              *bus.Bus
+	Log              *slog.Logger
+}
+
+// Bridge is one SFU instance.
+type Bridge struct {
+	cfg  Config
+	log  *slog.Logger
+	api  *webrtc.API
+	conn *net.UDPConn
+	mux  ice.UDPMux
+
+	mu          sync.Mutex
+	conferences map[string]*conference
+	closed      bool
+
+	sub    *nats.Subscription
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New binds the media port and prepares the WebRTC stack. Start connects it
+// to the bus.
+func New(cfg Config) (*Bridge, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	log := cfg.Log.With("bridge", cfg.ID)
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{Port: cfg.UDPPort})
+	if err != nil {
+		return nil, fmt.Errorf("bridge: media port %d: %w", cfg.UDPPort, err)
+	}
+	mux := webrtc.NewICEUDPMux(nil, conn)
+	api, err := newAPI(cfg, mux)
+	if err != nil {
+		_ = mux.Close()
+		return nil, err
+	}
+	return &Bridge{
+		cfg:         cfg,
+		log:         log,
+		api:         api,
+		conn:        conn,
+		mux:         mux,
+		conferences: map[string]*conference{},
+		done:        make(chan struct{}),
+	}, nil
+}
+
+func newAPI(cfg Config, mux ice.UDPMux) (*webrtc.API, error) {
+	m, err := rtc.MediaEngine()
+	if err != nil {
+		return nil, err
+	}
+	reg, err := rtc.Interceptors(m, false)
+	if err != nil {
+		return nil, err
+	}
+	var s webrtc.SettingEngine
+	s.SetICEUDPMux(mux)
+	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	s.SetIncludeLoopbackCandidate(true)
+	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	s.SetICETimeouts(5*time.Second, 15*time.Second, 2*time.Second)
+	if len(cfg.PublicIPs) > 0 {
+		err := s.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        cfg.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bridge: public IPs: %w", err)
+		}
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(s)), nil
+}
+
+// UDPAddr is the bound media address.
+func (b *Bridge) UDPAddr() *net.UDPAddr { return b.conn.LocalAddr().(*net.UDPAddr) }
+
+// ID is the bridge's id on the bus.
+func (b *Bridge) ID() string { return b.cfg.ID }
+
+// Start subscribes to endpoint requests and starts the heartbeat.
+func (b *Bridge) Start(ctx context.Context) error {
+	sub, err := b.cfg.Bus.Subscribe(bus.BridgeEndpoint(b.cfg.ID), b.handleRequest)
+	if err != nil {
+		return fmt.Errorf("bridge: subscribe: %w", err)
+	}
+	b.sub = sub
+	ctx, b.cancel = context.WithCancel(ctx)
+	b.publishStatus()
+	go b.heartbeat(ctx)
+	b.log.Info("bridge started", "udp", b.UDPAddr().String(), "region", b.cfg.Region)
+	return nil
+}
+
+func (b *Bridge) heartbeat(ctx context.Context) {
+	defer close(b.done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			b.publishStatus()
+		}
+	}
+}
+
+// Status reports the bridge's load.
+func (b *Bridge) Status() busmsg.BridgeStatus {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := busmsg.BridgeStatus{ID: b.cfg.ID, Region: b.cfg.Region, Version: b.cfg.Version, Conferences: len(b.conferences), Time: time.Now()}
+	for _, c := range b.conferences {
+		st.Endpoints += c.size()
+	}
+	return st
+}
+
+func (b *Bridge) publishStatus() {
+	if err := b.cfg.Bus.Publish(bus.BridgeStatus, b.Status()); err != nil {
+		b.log.Warn("publish status", "err", err)
+	}
+}
+
+// Close ends every conference and releases the media port.
+func (b *Bridge) Close() {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	b.closed = true
+	confs := b.conferences
+	b.conferences = map[string]*conference{}
+	b.mu.Unlock()
+	if b.sub != nil {
+		_ = b.sub.Unsubscribe()
+	}
+	if b.cancel != nil {
+		b.cancel()
+		<-b.done
+	}
+	for _, c := range confs {
+		c.close()
+	}
+	_ = b.mux.Close()
+}
+
+func (b *Bridge) handleRequest(msg *nats.Msg) {
+	var req busmsg.EndpointRequest
+	if err := bus.Decode(msg, &req); err != nil {
+		bus.Respond(msg, nil, err)
+		return
+	}
+	reply, err := b.do(req)
+	if err != nil {
+		b.log.Debug("endpoint request failed", "op", req.Op, "conference", req.Conference, "endpoint", req.Endpoint, "err", err)
+	}
+	bus.Respond(msg, reply, err)
+}
+
+func (b *Bridge) do(req busmsg.EndpointRequest) (*busmsg.EndpointReply, error) {
+	if req.Op == busmsg.OpAllocate {
+		c, err := b.conference(req.Conference, true)
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.allocate(req.Endpoint)
+	}
+	c, err := b.conference(req.Conference, false)
+	if err != nil {
+		return nil, err
+	}
+	ep := c.endpoint(req.Endpoint)
+	if ep == nil {
+		return nil, fmt.Errorf("%w %s in conference %s", ErrUnknownEndpoint, req.Endpoint, req.Conference)
+	}
+	switch req.Op {
+	case busmsg.OpOffer:
+		sdp, err := ep.handleOffer(req.SDP)
+		return &busmsg.EndpointReply{SDP: sdp}, err
+	case busmsg.OpAnswer:
+		return nil, ep.handleAnswer(req.SDP)
+	case busmsg.OpCandidate:
+		if req.Candidate == nil {
+			return nil, fmt.Errorf("bridge: candidate request without a candidate")
+		}
+		return nil, ep.addCandidate(*req.Candidate)
+	case busmsg.OpExpire:
+		c.expire(ep)
+		b.dropIfEmpty(c)
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownOp, req.Op)
+}
+
+func (b *Bridge) conference(id string, create bool) (*conference, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, ErrClosed
+	}
+	c := b.conferences[id]
+	if c == nil && create {
+		c = newConference(b, id)
+		b.conferences[id] = c
+	}
+	if c == nil {
+		return nil, fmt.Errorf("%w: no conference %s", ErrUnknownEndpoint, id)
+	}
+	return c, nil
+}
+
+func (b *Bridge) dropIfEmpty(c *conference) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c.size() == 0 && b.conferences[c.id] == c {
+		delete(b.conferences, c.id)
+	}
+}
+
+// emit sends an endpoint event to the conference's room owner.
+func (b *Bridge) emit(ev busmsg.EndpointEvent) {
+	ev.Bridge = b.cfg.ID
+	if err := b.cfg.Bus.Publish(bus.RoomBridgeEvents(ev.Conference), ev); err != nil {
+		b.log.Warn("publish endpoint event", "kind", ev.Kind, "endpoint", ev.Endpoint, "err", err)
+	}
+}

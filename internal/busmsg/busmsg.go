@@ -1,0 +1,103 @@
+// Package busmsg holds the typed messages that signal, control and bridge
+// exchange over the bus; bus/subjects.go says which subject carries which.
+// They are JSON-encoded. Client-facing payloads travel as the raw protocol
+// JSON so that control and signal need not re-encode them.
+package busmsg
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/parley/parley/protocol"
+)
+
+// ClientMessage is a client's message relayed by a signal node to the room's
+// owner. Signal has already decoded and validated Data.
+type ClientMessage struct {
+	Session string          `json:"session"`
+	Type    string          `json:"type"`
+	Data    json.RawMessage `json:"data,omitempty"`
+	// Disconnected is set instead of Data when the client's socket closed.
+	Disconnected bool `json:"disconnected,omitempty"`
+}
+
+// JoinReply answers a join relayed as a request. The joined message itself
+// travels on the session subject, before this reply. Error is set, instead
+// of Participant, when the join was refused.
+type JoinReply struct {
+	Participant string          `json:"participant,omitempty"`
+	Error       *protocol.Error `json:"error,omitempty"`
+}
+
+// SessionEvent is what the room's owner sends to one client session.
+type SessionEvent struct {
+	// Message is a protocol message to write to the client as is.
+	Message json.RawMessage `json:"message,omitempty"`
+	// Close asks the signal node to close the client's socket after Message.
+	Close bool `json:"close,omitempty"`
+}
+
+// ClaimRequest asks a control node to take ownership of Room.
+type ClaimRequest struct {
+	Room string `json:"room"`
+}
+
+// ClaimReply names the control node that owns the room.
+type ClaimReply struct {
+	Owner string `json:"owner"`
+}
+
+// BridgeStatus is a bridge's heartbeat.
+type BridgeStatus struct {
+	ID          string    `json:"id"`
+	Region      string    `json:"region"`
+	Version     string    `json:"version"`
+	Endpoints   int       `json:"endpoints"`
+	Conferences int       `json:"conferences"`
+	Stress      float64   `json:"stress"`
+	Draining    bool      `json:"draining"`
+	Time        time.Time `json:"time"`
+}
+
+// Endpoint operations carried in EndpointRequest.Op.
+const (
+	OpAllocate  = "allocate"  // create the endpoint's PeerConnection
+	OpOffer     = "offer"     // client's offer; reply carries the answer
+	OpAnswer    = "answer"    // client's answer to the bridge's offer
+	OpCandidate = "candidate" // client's trickled candidate
+	OpExpire    = "expire"    // close the endpoint and remove its tracks
+)
+
+// EndpointRequest is control asking a bridge to act on one endpoint.
+type EndpointRequest struct {
+	Op         string              `json:"op"`
+	Conference string              `json:"conference"`
+	Endpoint   string              `json:"endpoint"`
+	SDP        string              `json:"sdp,omitempty"`
+	Candidate  *protocol.Candidate `json:"candidate,omitempty"`
+}
+
+// EndpointReply answers an EndpointRequest.
+type EndpointReply struct {
+	// SDP is the bridge's answer to an offer, empty when the offer was
+	// ignored because the bridge's own offer was in flight (glare).
+	SDP string `json:"sdp,omitempty"`
+}
+
+// Endpoint event kinds carried in EndpointEvent.Kind.
+const (
+	EventOffer     = "offer"     // the bridge renegotiates: forward SDP to the client
+	EventCandidate = "candidate" // the bridge's trickled candidate
+	EventState     = "state"     // the endpoint's connection state changed
+)
+
+// EndpointEvent is a bridge telling the room's owner about one endpoint.
+type EndpointEvent struct {
+	Bridge     string              `json:"bridge"`
+	Conference string              `json:"conference"`
+	Endpoint   string              `json:"endpoint"`
+	Kind       string              `json:"kind"`
+	SDP        string              `json:"sdp,omitempty"`
+	Candidate  *protocol.Candidate `json:"candidate,omitempty"`
+	State      string              `json:"state,omitempty"`
+}

@@ -1,0 +1,183 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix starts the name of every environment variable Parley reads.
+const EnvPrefix = "PARLEY_"
+
+// option binds one configuration field to its flag, environment variable and
+// YAML key; the three names derive from one.
+type option struct {
+	name  string // flag name; the env var and YAML key derive from it
+	help  string
+	value flag.Value
+}
+
+func (o option) env() string { return envName(o.name) }
+
+func envName(name string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+func yamlKey(name string) string { return strings.ReplaceAll(name, "-", "_") }
+
+// optionLabel names an option in all its forms, for error messages.
+func optionLabel(name string) string {
+	return fmt.Sprintf("--%s (%s, YAML %s)", name, envName(name), yamlKey(name))
+}
+
+func options(c *Config) []option {
+	return []option{
+		{"listen", "TCP address of the HTTP server: web client and signaling at /ws", (*stringValue)(&c.Listen)},
+		{"udp-port", "UDP port for all media of this node's bridge (0 picks a free port)", (*intValue)(&c.UDPPort)},
+		{"public-ip", "comma-separated IP addresses to advertise in ICE candidates (default: the host's addresses, loopback included)", (*listValue)(&c.PublicIP)},
+		{"data-dir", "directory for the node's state", (*stringValue)(&c.DataDir)},
+		{"log-level", "debug, info, warn or error", (*stringValue)(&c.LogLevel)},
+		{"node-id", "name of this node on the bus (default: random)", (*stringValue)(&c.NodeID)},
+		{"region", "region of this node, used to place participants on bridges", (*stringValue)(&c.Region)},
+		{"keyframe-interval", "shortest time between keyframe requests forwarded to one publisher", (*durationValue)(&c.KeyframeInterval)},
+	}
+}
+
+// Load builds the configuration from defaults, the YAML file named by
+// --config or PARLEY_CONFIG, PARLEY_* environment variables and the flags in
+// args, in that order of precedence (flags win), then validates it. usage is
+// written on -h; errors name the offending option.
+func Load(cmd string, args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	cfg := Default()
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(usage)
+	var configFile string
+	fs.StringVar(&configFile, "config", getenv(EnvPrefix+"CONFIG"), "YAML configuration file (env PARLEY_CONFIG)")
+	opts := options(&cfg)
+	for _, o := range opts {
+		fs.Var(o.value, o.name, fmt.Sprintf("%s (env %s, YAML %s)", o.help, o.env(), yamlKey(o.name)))
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(usage, "Usage: parley %s [options]\n\nEach option can also be set as an environment variable or a key in the\nYAML file given by --config. Flags override the environment, which\noverrides the file.\n\nOptions:\n", cmd)
+		fs.PrintDefaults()
+	}
+	// First pass: only to learn --config; values are set again below in the
+	// right order.
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("%w: unexpected argument %q (options start with --)", ErrInvalid, fs.Arg(0))
+	}
+	cfg = Default()
+	if configFile != "" {
+		if err := loadYAML(configFile, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	for _, o := range opts {
+		if v := getenv(o.env()); v != "" {
+			if err := o.value.Set(v); err != nil {
+				return cfg, fmt.Errorf("%w: %s=%q: %v", ErrInvalid, o.env(), v, err)
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func loadYAML(path string, cfg *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%w: --config: %v", ErrInvalid, err)
+	}
+	// Decode into a generic map first so each key is set through the same
+	// parser as its flag, with the same error messages.
+	var raw map[string]any
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: %s: not valid YAML: %v", ErrInvalid, path, err)
+	}
+	byKey := map[string]option{}
+	for _, o := range options(cfg) {
+		byKey[yamlKey(o.name)] = o
+	}
+	for key, v := range raw {
+		o, ok := byKey[key]
+		if !ok {
+			return fmt.Errorf("%w: %s: unknown key %q", ErrInvalid, path, key)
+		}
+		var s string
+		switch v := v.(type) {
+		case []any:
+			parts := make([]string, len(v))
+			for i, p := range v {
+				parts[i] = fmt.Sprint(p)
+			}
+			s = strings.Join(parts, ",")
+		case nil:
+			continue
+		default:
+			s = fmt.Sprint(v)
+		}
+		if err := o.value.Set(s); err != nil {
+			return fmt.Errorf("%w: %s: key %s: %v", ErrInvalid, path, key, err)
+		}
+	}
+	return nil
+}
+
+type stringValue string
+
+func (v *stringValue) String() string     { return string(*v) }
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+
+type intValue int
+
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number", s)
+	}
+	*v = intValue(n)
+	return nil
+}
+
+type durationValue time.Duration
+
+func (v *durationValue) String() string { return time.Duration(*v).String() }
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (for example 500ms or 2s)", s)
+	}
+	*v = durationValue(d)
+	return nil
+}
+
+// listValue is a comma-separated list; each Set replaces the whole list so
+// that a flag overrides the file instead of adding to it.
+type listValue []string
+
+func (v *listValue) String() string { return strings.Join(*v, ",") }
+func (v *listValue) Set(s string) error {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	*v = out
+	return nil
+}

@@ -1,0 +1,106 @@
+// Package rtc configures pion for Parley: the codecs, RTP header extensions
+// and interceptors that the bridge and the Go client both negotiate. Keeping
+// them in one place keeps payload types and extension ids predictable.
+package rtc
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// Payload types Parley registers.
+const (
+	PayloadTypeOpus = 111
+	PayloadTypeVP8  = 96
+)
+
+// Track ids and MediaStream ids: the bridge names every forwarded track
+// "<participant>-<kind>" inside a stream whose id is the participant's id.
+const (
+	KindAudio = "audio"
+	KindVideo = "video"
+)
+
+var videoFeedback = []webrtc.RTCPFeedback{
+	{Type: webrtc.TypeRTCPFBNACK},
+	{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
+	{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
+	{Type: webrtc.TypeRTCPFBTransportCC},
+}
+
+// MediaEngine returns a media engine with Opus and VP8 and the header
+// extensions Parley uses.
+func MediaEngine() (*webrtc.MediaEngine, error) {
+	m := &webrtc.MediaEngine{}
+	codecs := []struct {
+		p    webrtc.RTPCodecParameters
+		kind webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+				SDPFmtpLine: "minptime=10;useinbandfec=1", RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}}},
+			PayloadType: PayloadTypeOpus,
+		}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback},
+			PayloadType:        PayloadTypeVP8,
+		}, webrtc.RTPCodecTypeVideo},
+	}
+	for _, c := range codecs {
+		if err := m.RegisterCodec(c.p, c.kind); err != nil {
+			return nil, fmt.Errorf("rtc: register %s: %w", c.p.MimeType, err)
+		}
+	}
+	exts := []struct {
+		uri   string
+		kinds []webrtc.RTPCodecType
+	}{
+		{sdp.SDESMidURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}},
+		{sdp.TransportCCURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}},
+		{sdp.AudioLevelURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio}},
+	}
+	for _, e := range exts {
+		for _, k := range e.kinds {
+			if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: e.uri}, k); err != nil {
+				return nil, fmt.Errorf("rtc: register extension %s: %w", e.uri, err)
+			}
+		}
+	}
+	return m, nil
+}
+
+// Interceptors returns the RTCP machinery both ends run: receiver and sender
+// reports, NACK generation for what they receive, transport-wide congestion
+// control sequence numbers on what they send and feedback on what they
+// receive. Answering NACKs is left to the caller: the bridge answers from its
+// own packet cache.
+func Interceptors(m *webrtc.MediaEngine, respondNACK bool) (*interceptor.Registry, error) {
+	r := &interceptor.Registry{}
+	if err := webrtc.ConfigureRTCPReports(r); err != nil {
+		return nil, err
+	}
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(20 * time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	r.Add(gen)
+	if respondNACK {
+		resp, err := nack.NewResponderInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		r.Add(resp)
+	}
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, r); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureTWCCSender(m, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

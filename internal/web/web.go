@@ -1,0 +1,86 @@
+// Package web is the node's HTTP server: the embedded browser client, the
+// signaling WebSocket at /ws and the health endpoints.
+package web
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/parley/parley/protocol"
+	client "github.com/parley/parley/web"
+)
+
+// Options wires the handler to the node's other parts.
+type Options struct {
+	// Signal serves the WebSocket at /ws.
+	Signal http.Handler
+	// Ready reports whether the node can take clients (for /readyz).
+	Ready func() bool
+	Log   *slog.Logger
+}
+
+// Handler returns the node's HTTP handler.
+func Handler(o Options) http.Handler {
+	static, err := fs.Sub(client.Static, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	index, err := fs.ReadFile(static, "index.html")
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /ws", o.Signal)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static), "no-cache")))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if o.Ready != nil && !o.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	serveIndex := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = w.Write(index)
+	}
+	mux.HandleFunc("GET /{$}", serveIndex)
+	// Any single path segment is a room; the page itself explains an invalid
+	// name, but the status tells scripts.
+	mux.HandleFunc("GET /{room}", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := protocol.NormalizeRoom(r.PathValue("room")); err != nil {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write(index)
+			return
+		}
+		serveIndex(w, r)
+	})
+	return securityHeaders(mux)
+}
+
+func cacheFor(h http.Handler, policy string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", policy)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders keeps the client to its own origin.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr := w.Header()
+		hdr.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr.Set("Referrer-Policy", "no-referrer")
+		hdr.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)")
+		h.ServeHTTP(w, r)
+	})
+}

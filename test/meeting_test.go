@@ -1,0 +1,70 @@
+package test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// Three participants: each receives the others' audio and video; when one
+// leaves, the others' tracks for it end while the rest keep flowing.
+func TestMeetingThreeParticipants(t *testing.T) {
+	n := startNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	url := nodeURL(n)
+
+	peers := []*peer{
+		joinPeer(t, ctx, url, "standup", "ann", true),
+		joinPeer(t, ctx, url, "standup", "bob", true),
+		joinPeer(t, ctx, url, "standup", "cid", true),
+	}
+	const minVideo, minAudio = 30, 25
+	eventually(t, 20*time.Second, "everyone receives everyone", func() error {
+		for _, p := range peers {
+			for _, q := range peers {
+				if p == q {
+					continue
+				}
+				if v, a := p.count(q.s.ID(), "video"), p.count(q.s.ID(), "audio"); v < minVideo || a < minAudio {
+					return fmt.Errorf("%s has %d video and %d audio packets from %s", p.name, v, a, q.name)
+				}
+			}
+		}
+		return nil
+	})
+
+	leaver := peers[2]
+	leaver.s.Leave()
+	if reason := leaver.s.ClosedReason(); reason == "" {
+		t.Errorf("leaver got no closed message")
+	}
+	stayers := peers[:2]
+	eventually(t, 10*time.Second, "tracks of the leaver end", func() error {
+		for _, p := range stayers {
+			for _, kind := range []string{"audio", "video"} {
+				if !p.hasEnded(leaver.s.ID(), kind) {
+					return fmt.Errorf("%s still has %s of %s", p.name, kind, leaver.name)
+				}
+			}
+			for _, q := range p.s.Participants() {
+				if q.ID == leaver.s.ID() {
+					return fmt.Errorf("%s still lists %s", p.name, leaver.name)
+				}
+			}
+		}
+		return nil
+	})
+	// The two who stayed still receive each other.
+	before := stayers[0].count(stayers[1].s.ID(), "video")
+	eventually(t, 10*time.Second, "media keeps flowing between the others", func() error {
+		if got := stayers[0].count(stayers[1].s.ID(), "video"); got < before+20 {
+			return fmt.Errorf("only %d new video packets", got-before)
+		}
+		if stayers[0].hasEnded(stayers[1].s.ID(), "video") || stayers[1].hasEnded(stayers[0].s.ID(), "video") {
+			return fmt.Errorf("a stayer's track ended")
+		}
+		return nil
+	})
+}
