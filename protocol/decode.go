@@ -21,6 +21,7 @@ const (
 	CodeNotJoined          = "not-joined"          // message needs a join first
 	CodeAlreadyJoined      = "already-joined"      // second join on one connection
 	CodeWrongDirection     = "wrong-direction"     // a server-to-client type sent by a client
+	CodeNegotiation        = "negotiation-failed"  // the bridge could not use an SDP or candidate
 	CodeUnavailable        = "unavailable"         // the room could not be reached or created
 	CodeInternal           = "internal"            // the server failed; retrying may help
 )

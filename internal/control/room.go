@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,7 +74,11 @@ func newRoom(c *Control, name string, lease *bus.Lease) (*room, error) {
 			bus.Respond(m, nil, err)
 			return
 		}
-		r.push(item{client: &cm, msg: m})
+		it := item{client: &cm}
+		if m.Reply != "" {
+			it.msg = m
+		}
+		r.push(it)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("control: subscribe room %s: %w", name, err)
@@ -216,14 +221,14 @@ func (r *room) handleClient(ctx context.Context, m *busmsg.ClientMessage) error 
 	switch msg := msg.(type) {
 	case *protocol.SessionDescription:
 		if msg.Type == protocol.TypeOffer {
-			return r.relayOffer(ctx, p, msg.SDP)
+			return negotiationError(r.relayOffer(ctx, p, msg.SDP))
 		}
 		_, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpAnswer, SDP: msg.SDP})
-		return err
+		return negotiationError(err)
 	case *protocol.Trickle:
 		c := msg.Candidate
 		_, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpCandidate, Candidate: &c})
-		return err
+		return negotiationError(err)
 	case *protocol.Mute:
 		p.audioMuted, p.videoMuted = msg.Audio, msg.Video
 		r.broadcast(p.id, protocol.ParticipantUpdated{Type: protocol.TypeParticipantUpdated, Participant: p.public()})
@@ -379,6 +384,16 @@ func (r *room) broadcast(except string, msg any) {
 			r.log.Warn("send to session", "session", id, "err", err)
 		}
 	}
+}
+
+// negotiationError tells the client which of its SDP or candidates the
+// bridge refused, and why.
+func negotiationError(err error) error {
+	if err == nil || !errors.Is(err, bus.ErrRemote) {
+		return err
+	}
+	msg := strings.TrimPrefix(err.Error(), bus.ErrRemote.Error()+": ")
+	return &protocol.DecodeError{Code: protocol.CodeNegotiation, Message: "the bridge could not use it: " + msg}
 }
 
 // errorReply turns a failure into the error message the client sees.
