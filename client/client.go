@@ -166,7 +166,7 @@ func (s *Session) join(ctx context.Context) (*protocol.Joined, error) {
 }
 
 func (s *Session) setupPeer(joined *protocol.Joined) error {
-	api, err := newAPI(s.cfg.SettingEngine)
+	api, err := newAPI(s.cfg.SettingEngine, s.log)
 	if err != nil {
 		return err
 	}
@@ -215,7 +215,7 @@ func (s *Session) setupPeer(joined *protocol.Joined) error {
 	return nil
 }
 
-func newAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
+func newAPI(se *webrtc.SettingEngine, log *slog.Logger) (*webrtc.API, error) {
 	m, err := rtc.MediaEngine()
 	if err != nil {
 		return nil, err
@@ -228,6 +228,7 @@ func newAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
 		se = &webrtc.SettingEngine{}
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+		se.LoggerFactory = rtc.LoggerFactory(log)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(*se)), nil
 }

@@ -75,7 +75,7 @@ func New(cfg Config) (*Bridge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bridge: media port %d: %w", cfg.UDPPort, err)
 	}
-	mux := webrtc.NewICEUDPMux(nil, conn)
+	mux := webrtc.NewICEUDPMux(rtc.LoggerFactory(cfg.Log).NewLogger("udpmux"), conn)
 	api, err := newAPI(cfg, mux)
 	if err != nil {
 		_ = mux.Close()
@@ -102,6 +102,7 @@ func newAPI(cfg Config, mux ice.UDPMux) (*webrtc.API, error) {
 		return nil, err
 	}
 	var s webrtc.SettingEngine
+	s.LoggerFactory = rtc.LoggerFactory(cfg.Log)
 	s.SetICEUDPMux(mux)
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	s.SetIncludeLoopbackCandidate(true)

@@ -1,0 +1,181 @@
+// Package browser drives Debian's Chromium through the real web client
+// against a node running in process. These tests are never skipped in CI:
+// without Chromium they fail and say how to get it (scripts/test installs
+// it); PARLEY_SKIP_BROWSER=1 skips them on a developer's machine.
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/node"
+)
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("PARLEY_SKIP_BROWSER") == "1" {
+		t.Skip("PARLEY_SKIP_BROWSER=1: browser tests skipped on request")
+	}
+	if p := os.Getenv("PARLEY_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("Chromium not found: run ./scripts/test (it installs Debian's chromium) or set PARLEY_CHROMIUM")
+	return ""
+}
+
+func startNode(t *testing.T) *node.Node {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.UDPPort = 0
+	cfg.DataDir = t.TempDir()
+	level := slog.LevelWarn
+	if os.Getenv("PARLEY_TEST_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	n, err := node.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	if err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+	t.Cleanup(n.Close)
+	return n
+}
+
+// browser is one Chromium process; each tab is a participant.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	mu   sync.Mutex
+	logs []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", "new"),
+		chromedp.NoSandbox,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		// Every tab is a participant: none may be throttled as a background tab.
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.WindowSize(960, 600),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		cancelAlloc()
+		t.Fatalf("start Chromium: %v", err)
+	}
+	b := &browser{t: t, ctx: ctx}
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+		if t.Failed() {
+			b.mu.Lock()
+			for _, l := range b.logs {
+				t.Log(l)
+			}
+			b.mu.Unlock()
+		}
+	})
+	return b
+}
+
+// tab is one page in the browser.
+type tab struct {
+	b    *browser
+	name string
+	ctx  context.Context
+}
+
+func (b *browser) open(name, url string) *tab {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	b.t.Cleanup(cancel)
+	err := chromedp.Listen(ctx, func(ev any) {
+		if ev, ok := ev.(*runtime.EventConsoleAPICalled); ok {
+			var parts []string
+			for _, a := range ev.Args {
+				parts = append(parts, strings.Trim(string(a.Value), `"`))
+			}
+			b.mu.Lock()
+			b.logs = append(b.logs, fmt.Sprintf("[%s console.%s] %s", name, ev.Type, strings.Join(parts, " ")))
+			b.mu.Unlock()
+		}
+	})
+	if err != nil {
+		b.t.Fatalf("%s: open tab: %v", name, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		b.t.Fatalf("%s: open %s: %v", name, url, err)
+	}
+	return &tab{b: b, name: name, ctx: ctx}
+}
+
+// eval evaluates a JavaScript expression (awaiting promises) and decodes
+// its JSON value into out.
+func (tb *tab) eval(expr string, out any) error {
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", tb.name, expr, err)
+	}
+	return json.Unmarshal(raw, out)
+}
+
+func (tb *tab) click(selector string) error {
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	defer cancel()
+	return chromedp.Do(ctx, chromedp.Click(chromedp.CSS(selector)))
+}
+
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = cond(); err == nil {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %s: %v", what, timeout, err)
+}
+
+type stats map[string]struct {
+	FramesDecoded        float64 `json:"framesDecoded"`
+	AudioPacketsReceived float64 `json:"audioPacketsReceived"`
+}

@@ -1,0 +1,116 @@
+package browser
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// Three people join one room through the real web client; each decodes
+// video from both others; when one leaves, their tile disappears for the
+// others.
+func TestBrowserMeeting(t *testing.T) {
+	n := startNode(t)
+	b := newBrowser(t)
+	base := "http://" + n.Addr().String()
+
+	names := []string{"Ann", "Bob", "Cid"}
+	tabs := make([]*tab, len(names))
+	for i, name := range names {
+		tabs[i] = b.open(name, fmt.Sprintf("%s/e2e-room?name=%s&autojoin=1", base, name))
+	}
+
+	ids := make([]string, len(tabs))
+	eventually(t, 45*time.Second, "everyone is in the meeting with two others", func() error {
+		for i, tb := range tabs {
+			var state string
+			if err := tb.eval(`window.parley ? window.parley.state : ""`, &state); err != nil {
+				return err
+			}
+			if state != "meeting" {
+				var code string
+				_ = tb.eval(`(document.querySelector('[data-error]')||{}).dataset?.error || ""`, &code)
+				return fmt.Errorf("%s is in state %q (error %q)", tb.name, state, code)
+			}
+			if err := tb.eval(`window.parley.participantId || ""`, &ids[i]); err != nil {
+				return err
+			}
+			var others, tiles int
+			if err := tb.eval(`window.parley.participants().length`, &others); err != nil {
+				return err
+			}
+			if err := tb.eval(`document.querySelectorAll('[data-participant-id]').length`, &tiles); err != nil {
+				return err
+			}
+			if others != 2 || tiles != 3 {
+				return fmt.Errorf("%s sees %d others and %d tiles", tb.name, others, tiles)
+			}
+		}
+		return nil
+	})
+
+	// Each decodes video from both others, and keeps decoding.
+	first := make([]stats, len(tabs))
+	eventually(t, 45*time.Second, "everyone decodes video and receives audio from both others", func() error {
+		for i, tb := range tabs {
+			var st stats
+			if err := tb.eval(`window.parley.stats()`, &st); err != nil {
+				return err
+			}
+			for j, id := range ids {
+				if j == i {
+					continue
+				}
+				s, ok := st[id]
+				if !ok || s.FramesDecoded < 10 || s.AudioPacketsReceived < 10 {
+					return fmt.Errorf("%s has from %s: %+v", tb.name, names[j], s)
+				}
+			}
+			first[i] = st
+		}
+		return nil
+	})
+	eventually(t, 20*time.Second, "decoding goes on", func() error {
+		for i, tb := range tabs {
+			var st stats
+			if err := tb.eval(`window.parley.stats()`, &st); err != nil {
+				return err
+			}
+			for j, id := range ids {
+				if j != i && st[id].FramesDecoded < first[i][id].FramesDecoded+30 {
+					return fmt.Errorf("%s: frames from %s went %v → %v", tb.name, names[j], first[i][id].FramesDecoded, st[id].FramesDecoded)
+				}
+			}
+		}
+		return nil
+	})
+
+	// Cid leaves: the tile disappears for Ann and Bob.
+	leaver := tabs[2]
+	if err := leaver.click("#leave-button"); err != nil {
+		t.Fatalf("click leave: %v", err)
+	}
+	eventually(t, 20*time.Second, "the leaver's tile disappears for the others", func() error {
+		var state string
+		if err := leaver.eval(`window.parley.state`, &state); err != nil {
+			return err
+		}
+		if state != "left" {
+			return fmt.Errorf("leaver is in state %q", state)
+		}
+		for _, tb := range tabs[:2] {
+			var gone bool
+			if err := tb.eval(fmt.Sprintf(`document.querySelector('[data-participant-id=%q]') === null`, ids[2]), &gone); err != nil {
+				return err
+			}
+			var tiles int
+			if err := tb.eval(`document.querySelectorAll('[data-participant-id]').length`, &tiles); err != nil {
+				return err
+			}
+			if !gone || tiles != 2 {
+				return fmt.Errorf("%s still shows the leaver (tiles %d)", tb.name, tiles)
+			}
+		}
+		return nil
+	})
+}
