@@ -71,7 +71,7 @@ func Load(cmd string, args []string, getenv func(string) string, usage io.Writer
 	}
 	// First pass: only to learn --config; values are set again below in the
 	// right order.
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
@@ -90,10 +90,20 @@ func Load(cmd string, args []string, getenv func(string) string, usage io.Writer
 			}
 		}
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
 	}
 	return cfg, cfg.Validate()
+}
+
+// parseFlags parses args, naming options the way users write them (--name)
+// in errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return fmt.Errorf("%w: %s", ErrInvalid, strings.Replace(err.Error(), "flag -", "flag --", 1))
 }
 
 func loadYAML(path string, cfg *Config) error {
@@ -120,6 +130,9 @@ func loadYAML(path string, cfg *Config) error {
 		var s string
 		switch v := v.(type) {
 		case []any:
+			if _, ok := o.value.(*listValue); !ok {
+				return fmt.Errorf("%w: %s: key %s: must be a single value, not a list", ErrInvalid, path, key)
+			}
 			parts := make([]string, len(v))
 			for i, p := range v {
 				parts[i] = fmt.Sprint(p)
@@ -127,6 +140,8 @@ func loadYAML(path string, cfg *Config) error {
 			s = strings.Join(parts, ",")
 		case nil:
 			continue
+		case map[string]any:
+			return fmt.Errorf("%w: %s: key %s: must be a single value, not a mapping", ErrInvalid, path, key)
 		default:
 			s = fmt.Sprint(v)
 		}

@@ -1,5 +1,10 @@
 package media
 
+// maxSegmentAge is how far behind the newest packet of a segment a packet may
+// be and still be forwarded or answered for a NACK. It leaves room for forward
+// jumps of up to 1<<15-1-maxSegmentAge.
+const maxSegmentAge = 1 << 14
+
 // Rewriter maps the sequence numbers and timestamps of forwarded packets
 // onto one continuous outgoing stream. A stream is forwarded in segments: a
 // segment starts when forwarding (re)starts, for example at a keyframe after a
@@ -21,12 +26,13 @@ type Rewriter struct {
 func (r *Rewriter) Resync() { r.resync = true }
 
 // Rewrite returns the outgoing sequence number and timestamp for a packet.
-// ok is false for a packet older than the current segment: it must not be
-// forwarded.
+// ok is false for a packet older than the current segment, or more than
+// maxSegmentAge behind its newest packet: it must not be forwarded.
 func (r *Rewriter) Rewrite(seq uint16, ts uint32, tsGap uint32) (outSeq uint16, outTS uint32, ok bool) {
 	switch {
 	case !r.started:
 		r.started = true
+		r.resync = false // the first packet starts the first segment
 		r.seqOff = 0
 		r.tsOff = 0
 		r.firstSrc = seq
@@ -46,6 +52,12 @@ func (r *Rewriter) Rewrite(seq uint16, ts uint32, tsGap uint32) (outSeq uint16, 
 	if int16(outSeq-r.lastSeq) > 0 {
 		r.lastSeq = outSeq
 		r.lastTS = outTS
+		// Keep the segment start at most maxSegmentAge behind the newest
+		// packet, or the signed comparisons would take the packets of a
+		// segment longer than half the number space for old ones.
+		if seq-r.firstSrc > maxSegmentAge {
+			r.firstSrc = seq - maxSegmentAge
+		}
 	}
 	return outSeq, outTS, true
 }
