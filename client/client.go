@@ -498,4 +498,3 @@ func (s *Session) ClosedReason() string {
 	defer s.mu.Unlock()
 	return s.closedReason
 }
-
