@@ -5,47 +5,21 @@ package test
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/parley/parley/client"
-	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/node"
 	"github.com/parley/parley/internal/synth"
+	"github.com/parley/parley/test/harness"
 )
 
-func testLogger(t testing.TB) *slog.Logger {
-	level := slog.LevelWarn
-	if os.Getenv("PARLEY_TEST_DEBUG") != "" {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("test", t.Name())
-}
-
-// startNode runs a single node on loopback with free ports.
-func startNode(t testing.TB) *node.Node {
-	t.Helper()
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.UDPPort = 0
-	cfg.DataDir = t.TempDir()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Start(context.Background(), cfg, testLogger(t))
-	if err != nil {
-		t.Fatalf("start node: %v", err)
-	}
-	t.Cleanup(n.Close)
-	return n
-}
-
-func nodeURL(n *node.Node) string { return "http://" + n.Addr().String() }
+var (
+	startNode  = func(t testing.TB) *node.Node { return harness.StartNode(t, nil) }
+	nodeURL    = harness.URL
+	testLogger = harness.Logger
+	eventually = harness.Eventually
+)
 
 // peer is a Go client that publishes synthetic audio and video and counts
 // what it receives from each publisher.
@@ -121,20 +95,3 @@ func (p *peer) hasEnded(participant, kind string) bool {
 	defer p.mu.Unlock()
 	return p.ended[key(participant, kind)]
 }
-
-// eventually polls cond until it holds or the timeout passes.
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = cond(); err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: not within %s: %v", what, timeout, err)
-}
-
-var _ = io.EOF
-var _ = fmt.Sprintf

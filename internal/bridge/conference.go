@@ -63,32 +63,29 @@ func (c *conference) allocate(id string) error {
 
 // publish forwards a new track of ep to every other endpoint.
 func (c *conference) publish(up *upTrack) {
-	c.mu.Lock()
-	var others []*endpoint
-	for _, ep := range c.endpoints {
-		if ep != up.ep {
-			others = append(others, ep)
-		}
-	}
-	c.mu.Unlock()
-	for _, ep := range others {
+	for _, ep := range c.subscribers(up) {
 		ep.subscribe(up)
 	}
 }
 
 // unpublish removes a track from every endpoint that receives it.
 func (c *conference) unpublish(up *upTrack) {
-	c.mu.Lock()
-	var others []*endpoint
-	for _, ep := range c.endpoints {
-		if ep != up.ep {
-			others = append(others, ep)
-		}
-	}
-	c.mu.Unlock()
-	for _, ep := range others {
+	for _, ep := range c.subscribers(up) {
 		ep.unsubscribe(up)
 	}
+}
+
+// subscribers lists every endpoint but the track's publisher.
+func (c *conference) subscribers(up *upTrack) []*endpoint {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*endpoint, 0, len(c.endpoints))
+	for _, ep := range c.endpoints {
+		if ep != up.ep {
+			out = append(out, ep)
+		}
+	}
+	return out
 }
 
 // expire closes an endpoint and removes its tracks from the others.

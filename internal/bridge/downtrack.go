@@ -91,10 +91,17 @@ func (d *downTrack) forward(src *rtp.Header, payload []byte, keyframe bool) {
 		d.mu.Unlock()
 		return
 	}
+	_, _ = d.writer.WriteRTP(d.header(src.Marker, seq, ts), payload)
+	d.mu.Unlock()
+}
+
+// header fills the downTrack's reused header for one outgoing packet; the
+// caller holds d.mu.
+func (d *downTrack) header(marker bool, seq uint16, ts uint32) *rtp.Header {
 	h := &d.hdr
 	h.Version = 2
 	h.Padding = false
-	h.Marker = src.Marker
+	h.Marker = marker
 	h.PayloadType = d.pt
 	h.SequenceNumber = seq
 	h.Timestamp = ts
@@ -103,8 +110,7 @@ func (d *downTrack) forward(src *rtp.Header, payload []byte, keyframe bool) {
 	// sessions, so none is copied; interceptors add the subscriber's own.
 	h.Extension = false
 	h.Extensions = h.Extensions[:0]
-	_, _ = d.writer.WriteRTP(h, payload)
-	d.mu.Unlock()
+	return h
 }
 
 // readRTCP handles the subscriber's feedback on this track until the sender
@@ -164,15 +170,5 @@ func (d *downTrack) resend(seq uint16) {
 	if end <= hlen {
 		return
 	}
-	h := &d.hdr
-	h.Version = 2
-	h.Padding = false
-	h.Marker = orig.Marker
-	h.PayloadType = d.pt
-	h.SequenceNumber = seq
-	h.Timestamp = d.rw.Timestamp(orig.Timestamp)
-	h.SSRC = d.ssrc
-	h.Extension = false
-	h.Extensions = h.Extensions[:0]
-	_, _ = d.writer.WriteRTP(h, d.rtxBuf[hlen:end])
+	_, _ = d.writer.WriteRTP(d.header(orig.Marker, seq, d.rw.Timestamp(orig.Timestamp)), d.rtxBuf[hlen:end])
 }

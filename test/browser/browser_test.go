@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -19,8 +18,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/parley/parley/internal/config"
-	"github.com/parley/parley/internal/node"
+	"github.com/parley/parley/test/harness"
 )
 
 func chromiumPath(t *testing.T) string {
@@ -38,24 +36,6 @@ func chromiumPath(t *testing.T) string {
 	}
 	t.Fatal("Chromium not found: run ./scripts/test (it installs Debian's chromium) or set PARLEY_CHROMIUM")
 	return ""
-}
-
-func startNode(t *testing.T) *node.Node {
-	t.Helper()
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.UDPPort = 0
-	cfg.DataDir = t.TempDir()
-	level := slog.LevelWarn
-	if os.Getenv("PARLEY_TEST_DEBUG") != "" {
-		level = slog.LevelDebug
-	}
-	n, err := node.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-	if err != nil {
-		t.Fatalf("start node: %v", err)
-	}
-	t.Cleanup(n.Close)
-	return n
 }
 
 // browser is one Chromium process; each tab is a participant.
@@ -162,18 +142,7 @@ func (tb *tab) click(selector string) error {
 	return chromedp.Do(ctx, chromedp.Click(chromedp.CSS(selector)))
 }
 
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = cond(); err == nil {
-			return
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	t.Fatalf("%s: not within %s: %v", what, timeout, err)
-}
+var eventually = harness.Eventually
 
 type stats map[string]struct {
 	FramesDecoded        float64 `json:"framesDecoded"`

@@ -4,15 +4,17 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/parley/parley/test/harness"
 )
 
 // Three people join one room through the real web client; each decodes
 // video from both others; when one leaves, their tile disappears for the
 // others.
 func TestBrowserMeeting(t *testing.T) {
-	n := startNode(t)
+	n := harness.StartNode(t, nil)
 	b := newBrowser(t)
-	base := "http://" + n.Addr().String()
+	base := harness.URL(n)
 
 	names := []string{"Ann", "Bob", "Cid"}
 	tabs := make([]*tab, len(names))

@@ -1,0 +1,70 @@
+// Package harness boots Parley nodes in process for integration and browser
+// tests and offers the polling helper they share.
+package harness
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/node"
+)
+
+// Logger logs warnings (everything with PARLEY_TEST_DEBUG set) to stderr,
+// tagged with the test's name.
+func Logger(t testing.TB) *slog.Logger {
+	level := slog.LevelWarn
+	if os.Getenv("PARLEY_TEST_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("test", t.Name())
+}
+
+// Config is a node configuration on loopback with free ports and a
+// temporary data directory.
+func Config(t testing.TB) config.Config {
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.UDPPort = 0
+	cfg.DataDir = t.TempDir()
+	return cfg
+}
+
+// StartNode runs a node with cfg (Config(t) when nil) until the test ends.
+func StartNode(t testing.TB, cfg *config.Config) *node.Node {
+	t.Helper()
+	if cfg == nil {
+		c := Config(t)
+		cfg = &c
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Start(context.Background(), *cfg, Logger(t))
+	if err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+	t.Cleanup(n.Close)
+	return n
+}
+
+// URL is the node's base URL.
+func URL(n *node.Node) string { return "http://" + n.Addr().String() }
+
+// Eventually polls cond until it returns nil, failing the test with the last
+// error when timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = cond(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %s: %v", what, timeout, err)
+}
