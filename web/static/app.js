@@ -17,7 +17,10 @@
  *                                 pc.getStats(); a report belongs to the participant whose stream
  *                                 (streams[0].id at ontrack) last received its track
  *   [data-participant-id="<id>"]  one tile per participant in the meeting, yours with
- *                                 data-self="true"; the tile's <video> is inside it
+ *                                 data-self="true"; the tile's <video> is inside it; the tile
+ *                                 has data-video-off="true" while it shows the initials instead
+ *                                 of video, and .indicator-mic-off / .indicator-cam-off inside
+ *                                 it lose their hidden attribute while that device is muted
  *   [data-error]                  present only while an error shows; holds a short code:
  *                                 invalid-room, server-unreachable, connection-lost, join-timeout,
  *                                 closed, media-denied, media-missing, media-unavailable,
@@ -25,6 +28,7 @@
  *                                 server's error code (invalid-name, unavailable, ...)
  *   #mic-toggle, #cam-toggle      aria-pressed="true" while the device is on; #leave-button leaves
  *   #rejoin-button                on the "left" screen, joins again
+ *   #retry-button                 on the "error" screen, joins again (hidden for invalid-room)
  */
 
 import { text, errorText } from './strings.js';

@@ -5,8 +5,9 @@
 
 const KINDS = ['audio', 'video'];
 
-function constraint(kind, deviceId, exact = false) {
-  const device = deviceId ? { deviceId: exact ? { exact: deviceId } : { ideal: deviceId } } : {};
+function constraint(kind, deviceId) {
+  // exact: browsers may ignore an ideal deviceId and pick the default device.
+  const device = deviceId ? { deviceId: { exact: deviceId } } : {};
   // Enough for a tile in a grid; the bridge forwards one layer to everyone.
   return kind === 'video' ? { ...device, width: { ideal: 960 }, height: { ideal: 540 } } : device;
 }
@@ -58,12 +59,13 @@ export class LocalMedia {
         return;
       }
     }
-    // One device may be missing or busy: ask for each alone so the other still works.
+    // A remembered device may be gone, or one kind missing or busy: ask for each
+    // kind alone so that the other still works.
     const failed = [];
     let code = null;
     for (const kind of KINDS) {
       try {
-        this.#add(await navigator.mediaDevices.getUserMedia({ [kind]: want[kind] }));
+        this.#add(await this.#open(kind, want[kind]));
       } catch (err) {
         failed.push(kind);
         code ??= problemCode(err);
@@ -82,7 +84,7 @@ export class LocalMedia {
       this.stream.removeTrack(old);
     }
     try {
-      const got = await navigator.mediaDevices.getUserMedia({ [kind]: constraint(kind, deviceId, true) });
+      const got = await navigator.mediaDevices.getUserMedia({ [kind]: constraint(kind, deviceId) });
       const track = got.getTracks()[0];
       track.enabled = enabled;
       this.stream.addTrack(track);
@@ -107,6 +109,16 @@ export class LocalMedia {
   /** The id of the device a kind's track comes from, or ''. */
   deviceId(kind) {
     return this.track(kind)?.getSettings().deviceId ?? '';
+  }
+
+  // Opens the wanted device of a kind, or any device of that kind if it is gone.
+  async #open(kind, wanted) {
+    try {
+      return await navigator.mediaDevices.getUserMedia({ [kind]: wanted });
+    } catch (err) {
+      if (!wanted.deviceId || problemCode(err) === 'media-denied') throw err;
+      return navigator.mediaDevices.getUserMedia({ [kind]: constraint(kind, '') });
+    }
   }
 
   #add(got) {

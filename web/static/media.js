@@ -13,6 +13,7 @@ export class Peer {
   #makingOffer = false;
   #ignoreOffer = false;
   #queue = Promise.resolve();
+  #early = []; // candidates that came before the first remote description
 
   /**
    * iceServers: from the joined message. stream: the local tracks (may be empty).
@@ -77,6 +78,7 @@ export class Peer {
     if (type === 'answer' && this.pc.signalingState !== 'have-local-offer') return;
     // On a collision this rolls our own offer back first (implicit rollback).
     await this.pc.setRemoteDescription({ type, sdp });
+    for (const candidate of this.#early.splice(0)) await this.#candidate(candidate);
     if (type === 'offer') {
       await this.pc.setLocalDescription();
       this.#send({ type: 'answer', sdp: this.pc.localDescription.sdp });
@@ -84,6 +86,11 @@ export class Peer {
   }
 
   async #candidate(candidate) {
+    // The bridge may trickle before its answer has reached us: keep those until it has.
+    if (!this.pc.remoteDescription) {
+      this.#early.push(candidate);
+      return;
+    }
     try {
       await this.pc.addIceCandidate(candidate);
     } catch (err) {

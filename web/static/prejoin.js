@@ -63,7 +63,7 @@ export class Prejoin {
 
   /** Shows why the server refused the name, and lets the user fix it. */
   nameRefused() {
-    this.#showNameError(true);
+    this.#showNameError(true, text.nameRefused);
   }
 
   async #startMedia() {
@@ -108,14 +108,14 @@ export class Prejoin {
 
   async #fillSelects() {
     const devices = await this.#media.devices();
-    fill(this.#els.camera, devices.video, this.#media.deviceId('video'), 'video', text.noCameraFound);
-    fill(this.#els.microphone, devices.audio, this.#media.deviceId('audio'), 'audio', text.noMicFound);
+    fill(this.#els.camera, devices.video, this.#media.deviceId('video'), 'video');
+    fill(this.#els.microphone, devices.audio, this.#media.deviceId('audio'), 'audio');
   }
 
-  #showNameError(show) {
+  #showNameError(show, message = text.nameInvalid) {
     const { name, nameHint } = this.#els;
     nameHint.hidden = !show;
-    nameHint.textContent = show ? text.nameInvalid : '';
+    nameHint.textContent = show ? message : '';
     name.setAttribute('aria-invalid', String(show));
   }
 
@@ -135,9 +135,10 @@ export class Prejoin {
   }
 }
 
-function fill(select, devices, currentId, kind, noneText) {
+function fill(select, devices, currentId, kind) {
   const options = devices.map((d, i) => new Option(d.label || text.deviceFallback(kind, i + 1), d.id));
-  if (!options.length) options.push(new Option(noneText, ''));
+  // None listed: there are none, or the browser hides them until access is allowed.
+  if (!options.length) options.push(new Option(text.noDevice[kind], ''));
   select.replaceChildren(...options);
   select.disabled = !devices.length;
   if (devices.some((d) => d.id === currentId)) select.value = currentId;

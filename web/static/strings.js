@@ -21,10 +21,9 @@ export const text = {
   nameLabel: 'Your name',
   namePlaceholder: 'Name others will see',
   nameInvalid: 'Enter a name of 1 to 64 characters.',
+  nameRefused: 'Choose a different name.',
   cameraLabel: 'Camera',
   micLabel: 'Microphone',
-  noCameraFound: 'No camera found',
-  noMicFound: 'No microphone found',
   deviceFallback: (kind, n) => `${kind === 'video' ? 'Camera' : 'Microphone'} ${n}`,
   preview: 'Camera preview',
   previewStarting: 'Starting camera…',
@@ -60,13 +59,14 @@ export const text = {
   leftTitle: 'You left the meeting',
   leftBody: 'Your camera and microphone are off.',
   rejoin: 'Rejoin',
-  errorTitle: 'Parley cannot continue',
+  errorTitle: 'Something went wrong',
   retry: 'Try again',
   dismiss: 'Dismiss',
 };
 
-const deviceWords = (kinds) =>
-  kinds.length === 1 ? (kinds[0] === 'video' ? 'camera' : 'microphone') : 'camera and microphone';
+// "camera", "microphone", or both joined by `and` ("camera or microphone" when none was found).
+const deviceWords = (kinds, and = 'and') =>
+  kinds.length === 1 ? (kinds[0] === 'video' ? 'camera' : 'microphone') : `camera ${and} microphone`;
 
 const receiveOnly = 'You can still join to see and hear the others.';
 
@@ -97,7 +97,7 @@ export function errorText(code, { kinds = ['audio', 'video'], detail = '' } = {}
     case 'media-denied':
       return { title: `Access to your ${what} was blocked.`, detail: `${receiveOnly} To be seen and heard, allow access in your browser's site settings and reload.` };
     case 'media-missing':
-      return { title: `No ${what} was found.`, detail: receiveOnly };
+      return { title: `No ${deviceWords(kinds, 'or')} was found.`, detail: receiveOnly };
     case 'media-unavailable':
       return { title: `Your ${what} could not be started. Another app may be using it.`, detail: receiveOnly };
     case 'media-insecure':
