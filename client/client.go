@@ -36,8 +36,15 @@ type Config struct {
 	URL  string
 	Room string
 	Name string
-	// Tracks are published from the start.
+	// Tracks are published from the start: audio as the microphone, the
+	// first video as the camera, any other video as a screen share. Use
+	// Publish for simulcast or to name sources.
 	Tracks []webrtc.TrackLocal
+	// Publish lists sources to publish from the start.
+	Publish []Publication
+	// OnChannel is called with every bridge channel message
+	// (*protocol.DominantSpeaker, *protocol.ForwardedSources, ...).
+	OnChannel func(any)
 	// OnTrack is called (on its own goroutine) for every track the bridge
 	// forwards; read it until it returns an error, which happens when the
 	// publisher leaves.
@@ -51,12 +58,26 @@ type Config struct {
 	Log           *slog.Logger
 }
 
+// Publication is one source a client publishes.
+type Publication struct {
+	// Source is protocol.SourceAudio, SourceVideo (camera) or SourceScreen.
+	Source string
+	// Tracks holds one track, or one per simulcast layer, lowest first, each
+	// with its RID set (webrtc.WithRTPStreamID) and the same track id.
+	Tracks []webrtc.TrackLocal
+	// OnLayers, when set, is told which layers somebody receives; the
+	// publisher may stop sending the others until told again.
+	OnLayers func(active []bool)
+}
+
 // RemoteTrack is one forwarded track and whose it is.
 type RemoteTrack struct {
 	// Participant is the publisher's participant id.
 	Participant string
-	Track       *webrtc.TrackRemote
-	Receiver    *webrtc.RTPReceiver
+	// Source is the source id, "<participant>-<kind>".
+	Source   string
+	Track    *webrtc.TrackRemote
+	Receiver *webrtc.RTPReceiver
 }
 
 // Session is one participant in a room.
@@ -82,6 +103,15 @@ type Session struct {
 
 	connected chan struct{}
 	connOnce  sync.Once
+
+	pubs    []publication
+	channel *webrtc.DataChannel
+}
+
+// publication is a Publication with the transceiver that sends it.
+type publication struct {
+	Publication
+	transceiver *webrtc.RTPTransceiver
 }
 
 // Join connects to the server, joins the room, and starts negotiating media.
@@ -196,21 +226,134 @@ func (s *Session) setupPeer(joined *protocol.Joined) error {
 	})
 	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		if s.cfg.OnTrack != nil {
-			s.cfg.OnTrack(&RemoteTrack{Participant: t.StreamID(), Track: t, Receiver: r})
+			s.cfg.OnTrack(&RemoteTrack{Participant: t.StreamID(), Source: t.ID(), Track: t, Receiver: r})
 		}
 	})
 	pc.OnNegotiationNeeded(s.offer)
-	for _, t := range s.cfg.Tracks {
-		sender, err := pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			return fmt.Errorf("client: publish %s: %w", t.ID(), err)
+	for _, p := range publications(s.cfg) {
+		if err := s.publish(p); err != nil {
+			return err
 		}
-		go readSenderRTCP(sender.Sender(), t)
 	}
 	// The data channel gives the first offer something to carry even when
-	// nothing is published, and will carry bridge messages.
-	if _, err := pc.CreateDataChannel("parley", nil); err != nil {
+	// nothing is published, and carries bridge messages.
+	dc, err := pc.CreateDataChannel(protocol.ChannelLabel, nil)
+	if err != nil {
 		return fmt.Errorf("client: data channel: %w", err)
+	}
+	s.channel = dc
+	dc.OnMessage(s.onChannel)
+	return nil
+}
+
+// publications merges Config.Tracks into Config.Publish.
+func publications(cfg Config) []Publication {
+	pubs := append([]Publication(nil), cfg.Publish...)
+	video := false
+	for _, p := range pubs {
+		video = video || p.Source == protocol.SourceVideo
+	}
+	for _, t := range cfg.Tracks {
+		kind := protocol.SourceAudio
+		if t.Kind() == webrtc.RTPCodecTypeVideo {
+			kind = protocol.SourceVideo
+			if video {
+				kind = protocol.SourceScreen
+			}
+			video = true
+		}
+		pubs = append(pubs, Publication{Source: kind, Tracks: []webrtc.TrackLocal{t}})
+	}
+	return pubs
+}
+
+func (s *Session) publish(p Publication) error {
+	if len(p.Tracks) == 0 {
+		return fmt.Errorf("client: publication %s has no tracks", p.Source)
+	}
+	tr, err := s.pc.AddTransceiverFromTrack(p.Tracks[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return fmt.Errorf("client: publish %s: %w", p.Source, err)
+	}
+	for _, t := range p.Tracks[1:] {
+		if err := tr.Sender().AddEncoding(t); err != nil {
+			return fmt.Errorf("client: publish %s layer %s: %w", p.Source, t.RID(), err)
+		}
+	}
+	go readSenderRTCP(tr.Sender(), p.Tracks)
+	s.pubs = append(s.pubs, publication{Publication: p, transceiver: tr})
+	return nil
+}
+
+// MIDSetter is implemented by published tracks that write the MID header
+// extension themselves (pion does not, and a simulcast receiver needs it);
+// the client tells them their transceiver's mid after each negotiation.
+type MIDSetter interface {
+	SetMID(mid string)
+}
+
+// tracksInfo says which source each sending transceiver carries, and tells
+// the tracks their mids.
+func (s *Session) tracksInfo() []protocol.TrackInfo {
+	var out []protocol.TrackInfo
+	for _, p := range s.pubs {
+		mid := p.transceiver.Mid()
+		if mid == "" {
+			continue
+		}
+		out = append(out, protocol.TrackInfo{Mid: mid, Source: p.Source})
+		for _, t := range p.Tracks {
+			if ms, ok := t.(MIDSetter); ok {
+				ms.SetMID(mid)
+			}
+		}
+	}
+	return out
+}
+
+func (s *Session) onChannel(m webrtc.DataChannelMessage) {
+	msg, err := protocol.DecodeChannel(m.Data)
+	if err != nil {
+		s.log.Warn("bad bridge message", "err", err)
+		return
+	}
+	if l, ok := msg.(*protocol.Layers); ok {
+		for _, p := range s.pubs {
+			if protocol.SourceID(s.self.ID, p.Source) == l.Source && p.OnLayers != nil {
+				p.OnLayers(l.Active)
+			}
+		}
+	}
+	if s.cfg.OnChannel != nil {
+		s.cfg.OnChannel(msg)
+	}
+}
+
+// SendConstraints tells the bridge what this receiver wants.
+func (s *Session) SendConstraints(c protocol.Constraints) error {
+	c.Type = protocol.ChannelConstraints
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if s.channel.ReadyState() != webrtc.DataChannelStateOpen {
+		return fmt.Errorf("client: bridge channel is %s", s.channel.ReadyState())
+	}
+	return s.channel.SendText(string(data))
+}
+
+// WaitChannel blocks until the bridge channel is open.
+func (s *Session) WaitChannel(ctx context.Context) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for s.channel.ReadyState() != webrtc.DataChannelStateOpen {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("client: bridge channel not open: %w", ctx.Err())
+		case <-s.done:
+			return ErrClosed
+		case <-t.C:
+		}
 	}
 	return nil
 }
@@ -220,17 +363,25 @@ func newAPI(se *webrtc.SettingEngine, log *slog.Logger) (*webrtc.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, err := rtc.Interceptors(m, true)
+	reg, err := rtc.Interceptors(m, rtc.Client)
 	if err != nil {
 		return nil, err
 	}
 	if se == nil {
-		se = &webrtc.SettingEngine{}
-		se.SetIncludeLoopbackCandidate(true)
-		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-		se.LoggerFactory = rtc.LoggerFactory(log)
+		se = DefaultSettingEngine(log)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(*se)), nil
+}
+
+// DefaultSettingEngine returns the pion settings the client uses unless
+// Config.SettingEngine replaces them: loopback candidates included (so a
+// server on the same machine is reachable), mDNS off, pion's logs in log.
+func DefaultSettingEngine(log *slog.Logger) *webrtc.SettingEngine {
+	se := &webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.LoggerFactory = rtc.LoggerFactory(log)
+	return se
 }
 
 // KeyframeRequester is implemented by published tracks that can produce a
@@ -239,11 +390,16 @@ type KeyframeRequester interface {
 	RequestKeyframe()
 }
 
-// readSenderRTCP reads the bridge's feedback on a published track, so that
-// the interceptors see it (NACKs are answered there), and passes keyframe
-// requests on to the track.
-func readSenderRTCP(s *webrtc.RTPSender, t webrtc.TrackLocal) {
-	kf, _ := t.(KeyframeRequester)
+// readSenderRTCP reads the bridge's feedback on a published source, so
+// that the interceptors see it (NACKs are answered there), and passes
+// keyframe requests on to its tracks.
+func readSenderRTCP(s *webrtc.RTPSender, tracks []webrtc.TrackLocal) {
+	var kfs []KeyframeRequester
+	for _, t := range tracks {
+		if kf, ok := t.(KeyframeRequester); ok {
+			kfs = append(kfs, kf)
+		}
+	}
 	for {
 		pkts, _, err := s.ReadRTCP()
 		if err != nil {
@@ -252,7 +408,7 @@ func readSenderRTCP(s *webrtc.RTPSender, t webrtc.TrackLocal) {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				if kf != nil {
+				for _, kf := range kfs {
 					kf.RequestKeyframe()
 				}
 			}
@@ -276,7 +432,7 @@ func (s *Session) offer() {
 		s.log.Warn("set offer", "err", err)
 		return
 	}
-	_ = s.send(protocol.SessionDescription{Type: protocol.TypeOffer, SDP: offer.SDP})
+	_ = s.send(protocol.SessionDescription{Type: protocol.TypeOffer, SDP: offer.SDP, Tracks: s.tracksInfo()})
 }
 
 // handleOffer answers the bridge. As the polite peer, a client whose own
@@ -300,6 +456,7 @@ func (s *Session) handleOffer(sdp string) error {
 	if err := s.pc.SetLocalDescription(answer); err != nil {
 		return fmt.Errorf("client: set answer: %w", err)
 	}
+	s.tracksInfo()
 	return s.send(protocol.SessionDescription{Type: protocol.TypeAnswer, SDP: answer.SDP})
 }
 

@@ -98,10 +98,13 @@ type ParticipantUpdated struct {
 }
 
 // SessionDescription carries an SDP offer or answer (Type "offer" or
-// "answer").
+// "answer"). A client's offer lists in Tracks what each of its sending
+// transceivers carries; without it the bridge takes the first video as the
+// camera and any other as a screen share.
 type SessionDescription struct {
-	Type string `json:"type"`
-	SDP  string `json:"sdp"`
+	Type   string      `json:"type"`
+	SDP    string      `json:"sdp"`
+	Tracks []TrackInfo `json:"tracks,omitempty"`
 }
 
 // Trickle carries one ICE candidate.

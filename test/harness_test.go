@@ -49,6 +49,7 @@ func joinPeer(t testing.TB, ctx context.Context, url, room, name string, publish
 		if err != nil {
 			t.Fatal(err)
 		}
+		a.SetLevel(50) // talking quietly: silence would not be forwarded
 		cfg.Tracks = append(cfg.Tracks, a, v)
 		runs = append(runs, v.Run, a.Run)
 	}

@@ -97,7 +97,7 @@ func newAPI(cfg Config, mux ice.UDPMux) (*webrtc.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, err := rtc.Interceptors(m, false)
+	reg, err := rtc.Interceptors(m, rtc.Bridge)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (b *Bridge) do(req busmsg.EndpointRequest) (*busmsg.EndpointReply, error) {
 	}
 	switch req.Op {
 	case busmsg.OpOffer:
-		sdp, err := ep.handleOffer(req.SDP)
+		sdp, err := ep.handleOffer(req.SDP, req.Tracks)
 		return &busmsg.EndpointReply{SDP: sdp}, err
 	case busmsg.OpAnswer:
 		return nil, ep.handleAnswer(req.SDP)
@@ -266,6 +266,7 @@ func (b *Bridge) dropIfEmpty(c *conference) {
 	defer b.mu.Unlock()
 	if c.size() == 0 && b.conferences[c.id] == c {
 		delete(b.conferences, c.id)
+		go c.close()
 	}
 }
 

@@ -1,66 +1,106 @@
 package bridge
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parley/parley/internal/media"
 )
 
-// downTrack forwards one upTrack to one subscriber. It is the subscriber's
+// frameTicks is the timestamp gap put between the last packet before a layer
+// switch and the first after it: one frame at 30 fps on the 90 kHz clock.
+const frameTicks = 3000
+
+// downTrack forwards one source to one subscriber. It is the subscriber's
 // webrtc.TrackLocal: pion binds it to an RTP sender, and the downTrack
-// rewrites each forwarded packet's SSRC, payload type, sequence number and
-// timestamp onto its own continuous stream.
+// rewrites each forwarded packet onto its own continuous stream: SSRC,
+// payload type, sequence number, timestamp and, for VP8, picture id and
+// TL0PICIDX, so that switching layers or dropping packets never shows.
 type downTrack struct {
-	up     *upTrack
+	src    *source
 	ep     *endpoint // the subscriber
 	sender *webrtc.RTPSender
 
-	mu      sync.Mutex
-	writer  webrtc.TrackLocalWriter
-	ssrc    uint32
-	pt      uint8
-	started bool // video starts at a keyframe
-	rw      media.Rewriter
-	hdr     rtp.Header
-	rtxBuf  [media.MaxPacketSize]byte
+	mu        sync.Mutex
+	writer    webrtc.TrackLocalWriter
+	ssrc      uint32
+	pt        uint8
+	twccExtID uint8
+	sel       media.Selector // video: which layer and temporal layers to forward
+	tgt       int            // target layer given to sel
+	rw        media.Rewriter
+	vp8       media.VP8Munger
+	sent      media.SeqMap // outgoing sequence number → source's, for NACKs
+	hdr       rtp.Header
+	twcc      [2]byte
+	buf       [media.MaxPacketSize]byte  // payload rewritten for this subscriber
+	rtxBuf    [media.MaxPacketSize]byte  // retransmissions and padding
+	resent    [media.SeqMapSize]int64    // when each outgoing number was last resent (unix ns)
+	out       [media.SeqMapSize]sentInfo // how each outgoing packet was rewritten, for NACKs
+	packets   uint64
+	bytes     uint64
 }
 
-func newDownTrack(up *upTrack, subscriber *endpoint) *downTrack {
-	return &downTrack{up: up, ep: subscriber}
+// sentInfo is what a retransmission needs to repeat a forwarded packet
+// exactly, even after a layer switch changed the rewriting.
+type sentInfo struct {
+	ts  uint32
+	pic uint16
+	tl0 uint8
+}
+
+func newDownTrack(src *source, subscriber *endpoint) *downTrack {
+	d := &downTrack{src: src, ep: subscriber}
+	if src.isVideo {
+		d.sel.SetTarget(-1, 0) // nothing until the first allocation
+		d.tgt = -1
+	}
+	return d
 }
 
 // ID, StreamID, RID and Kind name the track in the subscriber's SDP: the
-// stream id is the publisher's participant id.
-func (d *downTrack) ID() string       { return d.up.id }
-func (d *downTrack) StreamID() string { return d.up.ep.id }
+// track id is the source id, the stream id the publisher's participant id.
+func (d *downTrack) ID() string       { return d.src.id }
+func (d *downTrack) StreamID() string { return d.src.owner.id }
 func (d *downTrack) RID() string      { return "" }
 func (d *downTrack) Kind() webrtc.RTPCodecType {
-	if d.up.isVideo {
+	if d.src.isVideo {
 		return webrtc.RTPCodecTypeVideo
 	}
 	return webrtc.RTPCodecTypeAudio
 }
 
 // Bind is called by pion when the sender starts: it picks the subscriber's
-// payload type for the publisher's codec.
+// payload types and the transport-wide sequence number extension.
 func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	var codec *webrtc.RTPCodecParameters
 	for _, c := range ctx.CodecParameters() {
-		if strings.EqualFold(c.MimeType, d.up.codec.MimeType) {
-			d.mu.Lock()
-			d.writer = ctx.WriteStream()
-			d.ssrc = uint32(ctx.SSRC())
-			d.pt = uint8(c.PayloadType)
-			d.mu.Unlock()
-			d.up.requestKeyframe()
-			return c, nil
+		if strings.EqualFold(c.MimeType, d.src.codec.MimeType) {
+			codec = &c
+			break
 		}
 	}
-	return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+	if codec == nil {
+		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.writer = ctx.WriteStream()
+	d.ssrc = uint32(ctx.SSRC())
+	d.pt = uint8(codec.PayloadType)
+	for _, ext := range ctx.HeaderExtensions() {
+		if ext.URI == sdp.TransportCCURI {
+			d.twccExtID = uint8(ext.ID)
+		}
+	}
+	return *codec, nil
 }
 
 // Unbind is called by pion when the sender stops.
@@ -71,51 +111,143 @@ func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
-// forward sends one packet of the upTrack to the subscriber.
-func (d *downTrack) forward(src *rtp.Header, payload []byte, keyframe bool) {
+// setTarget chooses the layer (-1: none) and the highest temporal layer to
+// forward; the switch itself happens at the next keyframe of that layer.
+func (d *downTrack) setTarget(spatial, temporal int) {
+	d.mu.Lock()
+	d.sel.SetTarget(spatial, temporal)
+	d.tgt = spatial
+	d.mu.Unlock()
+	if spatial >= 0 {
+		if cur, _ := d.current(); cur != spatial {
+			d.src.requestKeyframe(spatial)
+		}
+	}
+}
+
+// current returns the layers being forwarded now.
+func (d *downTrack) current() (spatial, temporal int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.sel.Current()
+}
+
+// forwardVideo offers one packet of layer u to the subscriber.
+func (d *downTrack) forwardVideo(u *upTrack, src *rtp.Header, payload []byte, desc *media.VP8Descriptor, info media.PacketInfo) {
 	d.mu.Lock()
 	if d.writer == nil {
 		d.mu.Unlock()
 		return
 	}
-	if !d.started {
-		if d.up.isVideo && !keyframe {
-			d.mu.Unlock()
-			d.up.requestKeyframe()
-			return
+	cur, _ := d.sel.Current()
+	dec := d.sel.Select(info)
+	if !dec.Forward {
+		if cur == u.layer {
+			d.rw.Drop(src.SequenceNumber) // e.g. a temporal layer: no gap for the receiver
 		}
-		d.started = true
+		d.mu.Unlock()
+		if dec.NeedKeyframe {
+			d.src.requestKeyframe(d.target())
+		}
+		return
 	}
-	seq, ts, ok := d.rw.Rewrite(src.SequenceNumber, src.Timestamp, 0)
+	if dec.Switched {
+		d.rw.Resync()
+		d.vp8.Resync()
+	}
+	// Map the VP8 picture numbers first: a packet the munger refuses (a
+	// picture from before the segment) must not take a sequence number.
+	pic, tl0, err := d.vp8.Map(desc)
+	if err != nil || len(payload) > len(d.buf) {
+		d.rw.Drop(src.SequenceNumber)
+		d.mu.Unlock()
+		return
+	}
+	seq, ts, ok := d.rw.Rewrite(src.SequenceNumber, src.Timestamp, frameTicks)
 	if !ok {
 		d.mu.Unlock()
 		return
 	}
-	_, _ = d.writer.WriteRTP(d.header(src.Marker, seq, ts), payload)
+	out := payload
+	if pic != desc.PictureID || tl0 != desc.TL0PICIDX {
+		// The shared payload is every subscriber's: rewrite a copy.
+		out = d.buf[:copy(d.buf[:], payload)]
+		media.PutVP8IDs(desc, out, pic, tl0)
+	}
+	d.out[seq%media.SeqMapSize] = sentInfo{ts: ts, pic: pic, tl0: tl0}
+	d.sent.Put(seq, src.SequenceNumber, uint8(u.layer))
+	d.write(d.header(src.Marker, seq, ts, d.ssrc, d.pt), out, 0)
 	d.mu.Unlock()
+	if dec.NeedKeyframe {
+		d.src.requestKeyframe(d.target())
+	}
 }
 
-// header fills the downTrack's reused header for one outgoing packet; the
-// caller holds d.mu.
-func (d *downTrack) header(marker bool, seq uint16, ts uint32) *rtp.Header {
+func (d *downTrack) target() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.tgt
+}
+
+// forwardAudio offers one audio packet; forward is false for silence the
+// source's gate suppresses.
+func (d *downTrack) forwardAudio(src *rtp.Header, payload []byte, forward bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.writer == nil {
+		return
+	}
+	if !forward {
+		d.rw.Drop(src.SequenceNumber)
+		return
+	}
+	seq, ts, ok := d.rw.Rewrite(src.SequenceNumber, src.Timestamp, 960)
+	if !ok {
+		return
+	}
+	d.write(d.header(src.Marker, seq, ts, d.ssrc, d.pt), payload, 0)
+}
+
+// header fills the downTrack's reused header; the caller holds d.mu.
+func (d *downTrack) header(marker bool, seq uint16, ts, ssrc uint32, pt uint8) *rtp.Header {
 	h := &d.hdr
 	h.Version = 2
 	h.Padding = false
 	h.Marker = marker
-	h.PayloadType = d.pt
+	h.PayloadType = pt
 	h.SequenceNumber = seq
 	h.Timestamp = ts
-	h.SSRC = d.ssrc
+	h.SSRC = ssrc
 	// Extension ids differ between the publisher's and the subscriber's
-	// sessions, so none is copied; interceptors add the subscriber's own.
+	// sessions, so none is copied.
 	h.Extension = false
 	h.Extensions = h.Extensions[:0]
 	return h
 }
 
-// readRTCP handles the subscriber's feedback on this track until the sender
-// stops: keyframe requests go to the publisher, NACKs are answered from the
-// packet cache.
+// write numbers the packet for transport-wide congestion control, sends it
+// and tells the subscriber's bandwidth estimator. It returns the packet's
+// size, 0 if it could not be sent; the caller holds d.mu.
+func (d *downTrack) write(h *rtp.Header, payload []byte, probeCluster int) int {
+	est := d.ep.estimator
+	seq := d.ep.nextTWCC()
+	if d.twccExtID != 0 {
+		binary.BigEndian.PutUint16(d.twcc[:], seq)
+		_ = h.SetExtension(d.twccExtID, d.twcc[:])
+	}
+	if _, err := d.writer.WriteRTP(h, payload); err != nil {
+		return 0
+	}
+	size := len(payload) + 12 + 8
+	est.OnSent(seq, size, time.Now(), probeCluster)
+	d.packets++
+	d.bytes += uint64(size)
+	return size
+}
+
+// readRTCP handles the subscriber's feedback until the sender stops:
+// keyframe requests go to the publisher, NACKs are answered from the packet
+// cache, congestion control feedback goes to the estimator.
 func (d *downTrack) readRTCP() {
 	for {
 		pkts, _, err := d.sender.ReadRTCP()
@@ -125,50 +257,122 @@ func (d *downTrack) readRTCP() {
 		for _, p := range pkts {
 			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.up.requestKeyframe()
+				cur, _ := d.current()
+				d.src.requestKeyframe(cur)
 			case *rtcp.TransportLayerNack:
-				d.retransmit(p)
+				for _, pair := range p.Nacks {
+					for _, seq := range pair.PacketList() {
+						d.resend(seq)
+					}
+				}
+			case *rtcp.TransportLayerCC:
+				d.ep.estimator.OnFeedback(p, time.Now())
 			}
 		}
 	}
 }
 
-func (d *downTrack) retransmit(nack *rtcp.TransportLayerNack) {
-	if d.up.cache == nil {
-		return
-	}
-	for _, pair := range nack.Nacks {
-		for _, seq := range pair.PacketList() {
-			d.resend(seq)
-		}
-	}
-}
-
+// resend answers a NACK from the cache.
 func (d *downTrack) resend(seq uint16) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.writer == nil {
+	if d.writer == nil || !d.src.isVideo {
 		return
 	}
-	src, ok := d.rw.Source(seq)
-	if !ok {
+	// A receiver NACKs again before a retransmission can have arrived; a
+	// congested link must not get the same packet twice per round trip,
+	// nor more retransmissions than the downlink budget allows.
+	now := time.Now().UnixNano()
+	slot := &d.resent[seq%media.SeqMapSize]
+	if now-*slot < int64(resendInterval) || !d.ep.rtxBudget.take(now) {
 		return
 	}
-	n := d.up.cache.Get(src, d.rtxBuf[:])
+	if d.resendLocked(seq) {
+		*slot = now
+	}
+}
+
+// resendLocked sends the packet with outgoing number seq again, on the
+// original stream; the caller holds d.mu.
+//
+// Retransmissions do not use RTX, although it is negotiated: receivers name
+// in their congestion control feedback the SSRC of the last packet they got,
+// and pion reads no RTCP addressed to a sender's RTX SSRC, so feedback
+// after an RTX packet would be lost to the estimator.
+func (d *downTrack) resendLocked(seq uint16) bool {
+	srcSeq, layer, ok := d.sent.Get(seq)
+	if !ok || layer == paddingTag {
+		return false
+	}
+	u := d.src.layer(int(layer))
+	if u == nil {
+		return false
+	}
+	n := u.cache.Get(srcSeq, d.rtxBuf[:])
 	if n == 0 {
-		return
+		return false
 	}
 	var orig rtp.Header
 	hlen, err := orig.Unmarshal(d.rtxBuf[:n])
 	if err != nil {
-		return
+		return false
 	}
 	end := n
 	if orig.Padding {
 		end -= int(d.rtxBuf[n-1])
 	}
 	if end <= hlen {
-		return
+		return false
 	}
-	_, _ = d.writer.WriteRTP(d.header(orig.Marker, seq, d.rw.Timestamp(orig.Timestamp)), d.rtxBuf[hlen:end])
+	var desc media.VP8Descriptor
+	if media.ParseVP8(d.rtxBuf[hlen:end], &desc) != nil {
+		return false
+	}
+	info := d.out[seq%media.SeqMapSize]
+	p := d.rtxBuf[hlen:end]
+	media.PutVP8IDs(&desc, p, info.pic, info.tl0)
+	return d.write(d.header(orig.Marker, seq, info.ts, d.ssrc, d.pt), p, 0) > 0
+}
+
+// paddingTag marks padding in the SeqMap: NACKs for it get nothing.
+const paddingTag = 0xff
+
+// canProbe reports whether the track forwards video that probes can ride
+// along with.
+func (d *downTrack) canProbe() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cur, _ := d.sel.Current()
+	return d.writer != nil && cur >= 0
+}
+
+// probe sends about size bytes of padding-only packets in the forwarded
+// stream for the bandwidth estimator's probe cluster, and returns the bytes
+// sent (0 when it cannot). Receivers discard padding.
+func (d *downTrack) probe(cluster, size int) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.writer == nil {
+		return 0
+	}
+	const pad = 255
+	p := d.rtxBuf[:pad]
+	clear(p)
+	p[pad-1] = pad
+	sent := 0
+	for sent < size {
+		seq, ts, ok := d.rw.Pad()
+		if !ok {
+			break
+		}
+		d.sent.Put(seq, 0, paddingTag)
+		h := d.header(false, seq, ts, d.ssrc, d.pt)
+		h.Padding = true
+		n := d.write(h, p, cluster)
+		if n == 0 {
+			break
+		}
+		sent += n
+	}
+	return sent
 }

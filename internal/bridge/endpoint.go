@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parley/parley/internal/busmsg"
+	"github.com/parley/parley/internal/media"
 	"github.com/parley/parley/protocol"
 )
 
@@ -32,13 +34,20 @@ type endpoint struct {
 	renegotiate  bool       // tracks changed while we could not offer
 	remoteSet    bool
 	pendingCands []webrtc.ICECandidateInit
-	pendingSubs  []*upTrack // to forward once the first negotiation is done
-	downs        map[*upTrack]*downTrack
+	pendingSubs  []*source // to forward once the first negotiation is done
+	downs        map[*source]*downTrack
 	closed       bool
 
-	mu      sync.Mutex // guards ups
-	ups     []*upTrack
-	upsDone bool // close ran: no more tracks
+	mu        sync.Mutex         // guards sources and midKinds
+	sources   map[string]*source // by kind
+	midKinds  map[string]string  // the client's transceivers: mid → source kind
+	published bool               // false once close ran: no more sources
+
+	dc        atomic.Pointer[webrtc.DataChannel]
+	estimator *media.Estimator
+	rtxBudget rtxBudget
+	twccSeq   atomic.Uint32
+	alloc     allocState
 }
 
 func newEndpoint(c *conference, id string) (*endpoint, error) {
@@ -49,7 +58,16 @@ func newEndpoint(c *conference, id string) (*endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bridge: new peer connection: %w", err)
 	}
-	e := &endpoint{id: id, conf: c, log: c.log.With("endpoint", id), pc: pc, downs: map[*upTrack]*downTrack{}}
+	e := &endpoint{
+		id: id, conf: c, log: c.log.With("endpoint", id), pc: pc,
+		downs:     map[*source]*downTrack{},
+		sources:   map[string]*source{},
+		midKinds:  map[string]string{},
+		published: true,
+		estimator: media.NewEstimator(media.EstimatorConfig{Initial: initialEstimate, Min: minEstimate, Max: maxEstimate}),
+	}
+	e.alloc.constraints = defaultConstraints()
+	e.rtxBudget.setRate(initialEstimate)
 	pc.OnTrack(e.onTrack)
 	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
 		if cand == nil {
@@ -64,9 +82,7 @@ func newEndpoint(c *conference, id string) (*endpoint, error) {
 		e.log.Debug("connection state", "state", s.String())
 		e.emit(busmsg.EndpointEvent{Kind: busmsg.EventState, State: s.String()})
 	})
-	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
-		e.log.Debug("data channel", "label", dc.Label())
-	})
+	pc.OnDataChannel(e.onDataChannel)
 	return e, nil
 }
 
@@ -77,56 +93,119 @@ func (e *endpoint) emit(ev busmsg.EndpointEvent) {
 }
 
 func (e *endpoint) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	mid := e.midOf(recv)
 	e.mu.Lock()
-	if e.upsDone {
+	if !e.published {
 		e.mu.Unlock()
 		return
 	}
-	up := newUpTrack(e, remote, e.trackIDLocked(remote.Kind().String()))
-	e.ups = append(e.ups, up)
+	kind := e.kindLocked(mid, remote.Kind())
+	src := e.sources[kind]
+	isNew := src == nil
+	if isNew {
+		src = newSource(e, kind, remote.Codec().RTPCodecCapability)
+		e.sources[kind] = src
+	}
 	e.mu.Unlock()
-	e.log.Info("track published", "track", up.id, "codec", remote.Codec().MimeType, "ssrc", uint32(remote.SSRC()))
-	go up.run()
-	go drainRTCP(recv)
-	e.conf.publish(up)
-}
-
-// trackIDLocked names a new published track "<endpoint>-<kind>", adding a
-// counter when the endpoint publishes several of a kind.
-func (e *endpoint) trackIDLocked(kind string) string {
-	id := e.id + "-" + kind
-	for n := 2; ; n++ {
-		taken := false
-		for _, u := range e.ups {
-			taken = taken || u.id == id
-		}
-		if !taken {
-			return id
-		}
-		id = fmt.Sprintf("%s-%s-%d", e.id, kind, n)
+	u := newUpTrack(src, layerIndex(remote.RID()), remote, recv)
+	if !src.addLayer(u) {
+		e.log.Warn("duplicate layer ignored", "source", src.id, "rid", remote.RID())
+		return
+	}
+	e.log.Info("track published", "source", src.id, "layer", u.layer, "codec", remote.Codec().MimeType, "ssrc", uint32(remote.SSRC()))
+	go u.run(e.layerEnded)
+	go drainRTCP(recv, remote.RID())
+	if isNew {
+		e.conf.publish(src)
 	}
 }
 
-func (e *endpoint) upTracks() []*upTrack {
+// layerEnded withdraws a source from the conference once its last layer has
+// stopped.
+func (e *endpoint) layerEnded(u *upTrack) {
+	if !u.src.removeLayer(u) {
+		return
+	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]*upTrack(nil), e.ups...)
+	if e.sources[u.src.kind] == u.src {
+		delete(e.sources, u.src.kind)
+	}
+	e.mu.Unlock()
+	e.conf.unpublish(u.src)
 }
 
-func (e *endpoint) removeUp(up *upTrack) {
+func (e *endpoint) midOf(recv *webrtc.RTPReceiver) string {
+	for _, t := range e.pc.GetTransceivers() {
+		if t.Receiver() == recv {
+			return t.Mid()
+		}
+	}
+	return ""
+}
+
+// kindLocked says which source a transceiver carries: what the client's
+// offer said, else audio for audio, the camera for the first video and a
+// screen share for any other.
+func (e *endpoint) kindLocked(mid string, kind webrtc.RTPCodecType) string {
+	if k, ok := e.midKinds[mid]; ok {
+		return k
+	}
+	k := protocol.SourceAudio
+	if kind == webrtc.RTPCodecTypeVideo {
+		k = protocol.SourceVideo
+		for _, taken := range e.midKinds {
+			if taken == protocol.SourceVideo {
+				k = protocol.SourceScreen
+			}
+		}
+	}
+	if mid != "" {
+		e.midKinds[mid] = k
+	}
+	return k
+}
+
+// setTracks records what the client's offer says its transceivers carry.
+func (e *endpoint) setTracks(tracks []protocol.TrackInfo) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i, u := range e.ups {
-		if u == up {
-			e.ups = append(e.ups[:i], e.ups[i+1:]...)
-			return
+	for _, t := range tracks {
+		switch t.Source {
+		case protocol.SourceAudio, protocol.SourceVideo, protocol.SourceScreen:
+			e.midKinds[t.Mid] = t.Source
 		}
 	}
 }
+
+// layerIndex maps a simulcast RID to a layer, lowest first.
+func layerIndex(rid string) int {
+	switch rid {
+	case "h", "m", "1", "mid":
+		return 1
+	case "f", "2", "hi", "high":
+		return 2
+	}
+	return 0
+}
+
+// publishedSources lists the endpoint's sources.
+func (e *endpoint) publishedSources() []*source {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*source, 0, len(e.sources))
+	for _, k := range []string{protocol.SourceAudio, protocol.SourceVideo, protocol.SourceScreen} {
+		if s := e.sources[k]; s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (e *endpoint) nextTWCC() uint16 { return uint16(e.twccSeq.Add(1)) }
 
 // handleOffer applies the client's offer and returns the answer, or "" when
 // the offer collided with ours and was ignored.
-func (e *endpoint) handleOffer(sdp string) (string, error) {
+func (e *endpoint) handleOffer(sdp string, tracks []protocol.TrackInfo) (string, error) {
 	e.neg.Lock()
 	defer e.neg.Unlock()
 	if e.closed {
@@ -136,6 +215,7 @@ func (e *endpoint) handleOffer(sdp string) (string, error) {
 		e.log.Debug("ignoring colliding client offer")
 		return "", nil
 	}
+	e.setTracks(tracks)
 	if err := e.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return "", fmt.Errorf("bridge: apply offer: %w", err)
 	}
@@ -149,8 +229,8 @@ func (e *endpoint) handleOffer(sdp string) (string, error) {
 	e.remoteApplied()
 	if !e.negotiated {
 		e.negotiated = true
-		for _, up := range e.pendingSubs {
-			e.attachLocked(up)
+		for _, src := range e.pendingSubs {
+			e.attachLocked(src)
 		}
 		e.pendingSubs = nil
 	}
@@ -235,73 +315,87 @@ func (e *endpoint) negotiateLocked() {
 	e.emit(busmsg.EndpointEvent{Kind: busmsg.EventOffer, SDP: offer.SDP})
 }
 
-// subscribe starts forwarding up to this endpoint.
-func (e *endpoint) subscribe(up *upTrack) {
+// subscribe starts forwarding src to this endpoint.
+func (e *endpoint) subscribe(src *source) {
 	e.neg.Lock()
 	defer e.neg.Unlock()
 	if e.closed {
 		return
 	}
 	if !e.negotiated {
-		e.pendingSubs = append(e.pendingSubs, up)
+		e.pendingSubs = append(e.pendingSubs, src)
 		return
 	}
-	e.attachLocked(up)
+	e.attachLocked(src)
 	e.negotiateLocked()
 }
 
-func (e *endpoint) attachLocked(up *upTrack) {
-	if _, ok := e.downs[up]; ok || up.stopped() {
+func (e *endpoint) attachLocked(src *source) {
+	if _, ok := e.downs[src]; ok {
 		return
 	}
-	down := newDownTrack(up, e)
+	down := newDownTrack(src, e)
 	tr, err := e.pc.AddTransceiverFromTrack(down, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
-		e.log.Warn("add transceiver", "track", up.id, "err", err)
+		e.log.Warn("add transceiver", "source", src.id, "err", err)
 		return
 	}
 	down.sender = tr.Sender()
-	e.downs[up] = down
-	up.addDown(down)
+	e.downs[src] = down
+	src.addDown(down)
 	go down.readRTCP()
 	e.renegotiate = true
+	if src.isVideo {
+		go e.allocate()
+	}
 }
 
-// unsubscribe stops forwarding up to this endpoint.
-func (e *endpoint) unsubscribe(up *upTrack) {
+// unsubscribe stops forwarding src to this endpoint.
+func (e *endpoint) unsubscribe(src *source) {
 	e.neg.Lock()
 	defer e.neg.Unlock()
 	for i, p := range e.pendingSubs {
-		if p == up {
+		if p == src {
 			e.pendingSubs = append(e.pendingSubs[:i], e.pendingSubs[i+1:]...)
 			break
 		}
 	}
-	down := e.downs[up]
+	down := e.downs[src]
 	if down == nil {
 		return
 	}
-	delete(e.downs, up)
-	up.removeDown(down)
+	delete(e.downs, src)
+	src.removeDown(down)
 	if e.closed {
 		return
 	}
 	if err := e.pc.RemoveTrack(down.sender); err != nil {
-		e.log.Debug("remove track", "track", up.id, "err", err)
+		e.log.Debug("remove track", "source", src.id, "err", err)
 	}
 	e.negotiateLocked()
 }
 
-// close ends the PeerConnection and returns the tracks it published.
-func (e *endpoint) close() []*upTrack {
+// downTracks returns the endpoint's downTracks by source.
+func (e *endpoint) downTracks() map[*source]*downTrack {
+	e.neg.Lock()
+	defer e.neg.Unlock()
+	out := make(map[*source]*downTrack, len(e.downs))
+	for s, d := range e.downs {
+		out[s] = d
+	}
+	return out
+}
+
+// close ends the PeerConnection and returns the sources it published.
+func (e *endpoint) close() []*source {
 	e.neg.Lock()
 	if e.closed {
 		e.neg.Unlock()
 		return nil
 	}
 	e.closed = true
-	for up, down := range e.downs {
-		up.removeDown(down)
+	for src, down := range e.downs {
+		src.removeDown(down)
 	}
 	e.downs = nil
 	e.neg.Unlock()
@@ -309,22 +403,32 @@ func (e *endpoint) close() []*upTrack {
 		e.log.Debug("close peer connection", "err", err)
 	}
 	e.mu.Lock()
-	ups := e.ups
-	e.ups = nil
-	e.upsDone = true
-	e.mu.Unlock()
-	for _, up := range ups {
-		up.stop()
+	srcs := make([]*source, 0, len(e.sources))
+	for _, s := range e.sources {
+		srcs = append(srcs, s)
 	}
-	return ups
+	e.sources = map[string]*source{}
+	e.published = false
+	e.mu.Unlock()
+	for _, s := range srcs {
+		s.stop()
+	}
+	return srcs
 }
 
-// drainRTCP reads a receiver's RTCP (the publisher's sender reports) so
-// that the interceptors see it; the reports feed our receiver reports.
-func drainRTCP(recv *webrtc.RTPReceiver) {
+// drainRTCP reads a receiver's RTCP for one layer (the publisher's sender
+// reports) so that the interceptors see it; the reports feed our receiver
+// reports.
+func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
 	buf := make([]byte, 1500)
 	for {
-		if _, _, err := recv.Read(buf); err != nil {
+		var err error
+		if rid == "" {
+			_, _, err = recv.Read(buf)
+		} else {
+			_, _, err = recv.ReadSimulcast(buf, rid)
+		}
+		if err != nil {
 			return
 		}
 	}

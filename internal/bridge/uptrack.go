@@ -1,86 +1,84 @@
 package bridge
 
 import (
-	"sync"
+	"encoding/binary"
 	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parley/parley/internal/media"
 )
 
-// packetCacheSize is how many recent packets of each video track the bridge
+// packetCacheSize is how many recent packets of each video layer the bridge
 // keeps for retransmission: about a second of 720p video.
 const packetCacheSize = 512
 
-// upTrack is one track a publisher sends to the bridge. Its read loop
-// forwards every packet to the track's downTracks, without a goroutine or a
+// upTrack is one layer of a source as the publisher sends it. Its read loop
+// forwards every packet to the source's downTracks, without a goroutine or a
 // channel hop per packet.
 type upTrack struct {
-	id      string
-	ep      *endpoint
-	remote  *webrtc.TrackRemote
-	codec   webrtc.RTPCodecCapability
-	isVideo bool
-	cache   *media.PacketCache // video only
+	src    *source
+	layer  int
+	remote *webrtc.TrackRemote
+	cache  *media.PacketCache // video only
+	// audioLevelID is the negotiated id of the audio level extension (0: none).
+	audioLevelID uint8
 
-	downsMu sync.Mutex
-	downs   atomic.Pointer[[]*downTrack] // copy on write: read per packet without a lock
+	height     atomic.Int32  // from the last keyframe
+	bytes      atomic.Uint64 // received, for the rate
+	rate       atomic.Int64  // bits per second, updated by the conference tick
+	lastBytes  uint64        // tick state: bytes at the previous tick
+	lastPacket atomic.Int64  // unix nanoseconds
 
 	lastKeyframeRequest atomic.Int64 // unix nanoseconds
 	stopping            atomic.Bool
 }
 
-func newUpTrack(ep *endpoint, remote *webrtc.TrackRemote, id string) *upTrack {
-	up := &upTrack{
-		id:      id,
-		ep:      ep,
-		remote:  remote,
-		codec:   remote.Codec().RTPCodecCapability,
-		isVideo: remote.Kind() == webrtc.RTPCodecTypeVideo,
-	}
-	if up.isVideo {
-		up.cache = media.NewPacketCache(packetCacheSize)
-	}
-	empty := []*downTrack{}
-	up.downs.Store(&empty)
-	return up
-}
-
-func (u *upTrack) addDown(d *downTrack) {
-	u.downsMu.Lock()
-	defer u.downsMu.Unlock()
-	old := *u.downs.Load()
-	next := make([]*downTrack, len(old), len(old)+1)
-	copy(next, old)
-	next = append(next, d)
-	u.downs.Store(&next)
-}
-
-func (u *upTrack) removeDown(d *downTrack) {
-	u.downsMu.Lock()
-	defer u.downsMu.Unlock()
-	old := *u.downs.Load()
-	next := make([]*downTrack, 0, len(old))
-	for _, x := range old {
-		if x != d {
-			next = append(next, x)
+func newUpTrack(src *source, layer int, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) *upTrack {
+	u := &upTrack{src: src, layer: layer, remote: remote}
+	if src.isVideo {
+		u.cache = media.NewPacketCache(packetCacheSize)
+	} else {
+		for _, ext := range recv.GetParameters().HeaderExtensions {
+			if ext.URI == sdp.AudioLevelURI {
+				u.audioLevelID = uint8(ext.ID)
+			}
 		}
 	}
-	u.downs.Store(&next)
+	u.lastPacket.Store(time.Now().UnixNano())
+	return u
 }
 
 func (u *upTrack) stop()         { u.stopping.Store(true) }
 func (u *upTrack) stopped() bool { return u.stopping.Load() }
 
-// run reads the publisher's packets until the track ends, then withdraws the
-// track from the conference.
-func (u *upTrack) run() {
+func (u *upTrack) lastPacketTime() time.Time { return time.Unix(0, u.lastPacket.Load()) }
+
+// updateRate turns the bytes received since the last call into a rate; the
+// conference tick calls it every interval.
+func (u *upTrack) updateRate(interval time.Duration) {
+	b := u.bytes.Load()
+	r := int64(float64(b-u.lastBytes) * 8 / interval.Seconds())
+	u.lastBytes = b
+	// Smooth: layers are bursty (keyframes).
+	old := u.rate.Load()
+	if old == 0 {
+		u.rate.Store(r)
+	} else {
+		u.rate.Store((old*3 + r) / 4)
+	}
+}
+
+// run reads the publisher's packets until the track ends.
+func (u *upTrack) run(onEnd func(*upTrack)) {
 	buf := make([]byte, media.MaxPacketSize)
 	var hdr rtp.Header
+	var desc media.VP8Descriptor
+	conf := u.src.owner.conf
 	for {
 		n, _, err := u.remote.Read(buf)
 		if err != nil {
@@ -97,36 +95,72 @@ func (u *upTrack) run() {
 		if end <= hlen {
 			continue // padding only (bandwidth probes): nothing to forward
 		}
+		now := time.Now()
+		u.bytes.Add(uint64(n))
+		u.lastPacket.Store(now.UnixNano())
 		payload := buf[hlen:end]
-		keyframe := false
-		if u.isVideo {
-			u.cache.Store(hdr.SequenceNumber, buf[:n])
-			keyframe = media.IsVP8Keyframe(payload)
+		downs := *u.src.downs.Load()
+		if !u.src.isVideo {
+			level, hasLevel := u.audioLevel(&hdr)
+			forward := true
+			if hasLevel {
+				conf.speakerLevel(u.src.owner.id, level, now)
+				forward = u.src.gate.Forward(level)
+			}
+			for _, d := range downs {
+				d.forwardAudio(&hdr, payload, forward)
+			}
+			continue
 		}
-		for _, d := range *u.downs.Load() {
-			d.forward(&hdr, payload, keyframe)
+		u.cache.Store(hdr.SequenceNumber, buf[:n])
+		if media.ParseVP8(payload, &desc) != nil {
+			continue
+		}
+		info := media.PacketInfo{
+			Layer:        u.layer,
+			StartOfFrame: desc.Start && desc.PartitionID == 0,
+			HasTID:       desc.HasTID,
+			TID:          desc.TID,
+			LayerSync:    desc.LayerSync,
+			Marker:       hdr.Marker,
+		}
+		if info.StartOfFrame && len(payload) > desc.Size+9 && payload[desc.Size]&0x01 == 0 {
+			info.Keyframe = true
+			// The keyframe header holds the frame size (RFC 6386 9.1).
+			h := binary.LittleEndian.Uint16(payload[desc.Size+8:]) & 0x3fff
+			u.height.Store(int32(h))
+		}
+		for _, d := range downs {
+			d.forwardVideo(u, &hdr, payload, &desc, info)
 		}
 	}
 	if !u.stopped() {
 		u.stop()
-		u.ep.removeUp(u)
-		u.ep.conf.unpublish(u)
+		onEnd(u)
 	}
 }
 
-// requestKeyframe asks the publisher for a keyframe, at most once per
-// configured interval.
-func (u *upTrack) requestKeyframe() {
-	if !u.isVideo {
-		return
+func (u *upTrack) audioLevel(hdr *rtp.Header) (uint8, bool) {
+	if u.audioLevelID == 0 {
+		return 0, false
 	}
+	ext := hdr.GetExtension(u.audioLevelID)
+	if len(ext) == 0 {
+		return 0, false
+	}
+	return ext[0] & 0x7f, true
+}
+
+// requestKeyframe asks the publisher for a keyframe on this layer, at most
+// once per configured interval however many receivers ask.
+func (u *upTrack) requestKeyframe() {
 	now := time.Now().UnixNano()
 	last := u.lastKeyframeRequest.Load()
-	if now-last < int64(u.ep.conf.b.cfg.KeyframeInterval) || !u.lastKeyframeRequest.CompareAndSwap(last, now) {
+	if now-last < int64(u.src.owner.conf.b.cfg.KeyframeInterval) || !u.lastKeyframeRequest.CompareAndSwap(last, now) {
 		return
 	}
-	err := u.ep.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(u.remote.SSRC())}})
+	err := u.src.owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(u.remote.SSRC())}})
 	if err != nil {
-		u.ep.log.Debug("keyframe request", "track", u.id, "err", err)
+		u.src.owner.log.Debug("keyframe request", "source", u.src.id, "layer", u.layer, "err", err)
 	}
 }

@@ -70,11 +70,12 @@ const (
 
 // EndpointRequest is control asking a bridge to act on one endpoint.
 type EndpointRequest struct {
-	Op         string              `json:"op"`
-	Conference string              `json:"conference"`
-	Endpoint   string              `json:"endpoint"`
-	SDP        string              `json:"sdp,omitempty"`
-	Candidate  *protocol.Candidate `json:"candidate,omitempty"`
+	Op         string               `json:"op"`
+	Conference string               `json:"conference"`
+	Endpoint   string               `json:"endpoint"`
+	SDP        string               `json:"sdp,omitempty"`
+	Tracks     []protocol.TrackInfo `json:"tracks,omitempty"`
+	Candidate  *protocol.Candidate  `json:"candidate,omitempty"`
 }
 
 // EndpointReply answers an EndpointRequest.

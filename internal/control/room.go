@@ -221,7 +221,7 @@ func (r *room) handleClient(ctx context.Context, m *busmsg.ClientMessage) error 
 	switch msg := msg.(type) {
 	case *protocol.SessionDescription:
 		if msg.Type == protocol.TypeOffer {
-			return negotiationError(r.relayOffer(ctx, p, msg.SDP))
+			return negotiationError(r.relayOffer(ctx, p, msg.SDP, msg.Tracks))
 		}
 		_, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpAnswer, SDP: msg.SDP})
 		return negotiationError(err)
@@ -293,8 +293,8 @@ func (r *room) pickBridge() (string, error) {
 	}
 }
 
-func (r *room) relayOffer(ctx context.Context, p *participant, sdp string) error {
-	reply, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpOffer, SDP: sdp})
+func (r *room) relayOffer(ctx context.Context, p *participant, sdp string, tracks []protocol.TrackInfo) error {
+	reply, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpOffer, SDP: sdp, Tracks: tracks})
 	if err != nil {
 		return err
 	}

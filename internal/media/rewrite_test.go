@@ -2,10 +2,11 @@ package media
 
 import "testing"
 
-// rwStep is one call on a Rewriter: a Resync, or a Rewrite of (seq, ts)
-// with gap and its expected result.
+// rwStep is one call on a Rewriter: a Resync, a Drop of seq, or a Rewrite
+// of (seq, ts) with gap and its expected result.
 type rwStep struct {
 	resync  bool
+	drop    bool
 	seq     uint16
 	ts      uint32
 	gap     uint32
@@ -19,6 +20,10 @@ func runSteps(t *testing.T, r *Rewriter, steps []rwStep) {
 	for i, s := range steps {
 		if s.resync {
 			r.Resync()
+			continue
+		}
+		if s.drop {
+			r.Drop(s.seq)
 			continue
 		}
 		seq, ts, ok := r.Rewrite(s.seq, s.ts, s.gap)

@@ -1,10 +1,5 @@
 package media
 
-import "errors"
-
-// ErrShortPacket means a payload ends before its descriptor does.
-var ErrShortPacket = errors.New("media: payload too short")
-
 // VP8Descriptor is the parsed VP8 payload descriptor of RFC 7741 section 4.2.
 type VP8Descriptor struct {
 	// Size is the descriptor's length in bytes; the VP8 payload follows it.
@@ -114,4 +109,21 @@ func IsVP8Keyframe(p []byte) bool {
 		return false
 	}
 	return p[d.Size]&0x01 == 0
+}
+
+// PutVP8IDs writes a picture ID and TL0PICIDX into a payload at the offsets
+// its descriptor d gives, keeping the picture ID's width; fields the
+// descriptor lacks are left alone.
+func PutVP8IDs(d *VP8Descriptor, payload []byte, pictureID uint16, tl0PicIdx uint8) {
+	if d.HasPictureID {
+		if d.PictureIDWide {
+			payload[d.PictureIDOffset] = 0x80 | byte(pictureID>>8&0x7f)
+			payload[d.PictureIDOffset+1] = byte(pictureID)
+		} else {
+			payload[d.PictureIDOffset] = byte(pictureID & 0x7f)
+		}
+	}
+	if d.HasTL0PICIDX {
+		payload[d.TL0PICIDXOffset] = tl0PicIdx
+	}
 }

@@ -300,3 +300,36 @@ func BenchmarkIsVP8Keyframe(b *testing.B) {
 		}
 	}
 }
+
+func TestPutVP8IDs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		pic  uint16
+		tl0  uint8
+	}{
+		{"15-bit with TL0PICIDX", []byte{0x90, 0xc0, 0x81, 0x02, 0x07, 0xaa}, 0x1234, 9},
+		{"7-bit", []byte{0x90, 0x80, 0x05, 0xaa}, 0x7e, 0},
+		{"no extension", []byte{0x10, 0xaa}, 5, 5},
+	} {
+		var d VP8Descriptor
+		if err := ParseVP8(tc.in, &d); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		p := append([]byte(nil), tc.in...)
+		PutVP8IDs(&d, p, tc.pic, tc.tl0)
+		var got VP8Descriptor
+		if err := ParseVP8(p, &got); err != nil {
+			t.Fatalf("%s: reparse: %v", tc.name, err)
+		}
+		if d.HasPictureID && got.PictureID != tc.pic&(map[bool]uint16{true: 0x7fff, false: 0x7f}[d.PictureIDWide]) {
+			t.Errorf("%s: picture id %#x, want %#x", tc.name, got.PictureID, tc.pic)
+		}
+		if d.HasTL0PICIDX && got.TL0PICIDX != tc.tl0 {
+			t.Errorf("%s: TL0PICIDX %d, want %d", tc.name, got.TL0PICIDX, tc.tl0)
+		}
+		if got.Size != d.Size || p[len(p)-1] != 0xaa {
+			t.Errorf("%s: descriptor size or payload changed", tc.name)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 const (
 	PayloadTypeOpus = 111
 	PayloadTypeVP8  = 96
+	PayloadTypeRTX  = 97 // retransmissions of VP8 (RFC 4588)
 )
 
 // Track ids and MediaStream ids: the bridge names every forwarded track
@@ -43,12 +44,17 @@ func MediaEngine() (*webrtc.MediaEngine, error) {
 	}{
 		{webrtc.RTPCodecParameters{
 			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
-				SDPFmtpLine: "minptime=10;useinbandfec=1", RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}}},
+				SDPFmtpLine: "minptime=10;useinbandfec=1;usedtx=1", RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}}},
 			PayloadType: PayloadTypeOpus,
 		}, webrtc.RTPCodecTypeAudio},
 		{webrtc.RTPCodecParameters{
 			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback},
 			PayloadType:        PayloadTypeVP8,
+		}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000,
+				SDPFmtpLine: fmt.Sprintf("apt=%d", PayloadTypeVP8)},
+			PayloadType: PayloadTypeRTX,
 		}, webrtc.RTPCodecTypeVideo},
 	}
 	for _, c := range codecs {
@@ -63,6 +69,9 @@ func MediaEngine() (*webrtc.MediaEngine, error) {
 		{sdp.SDESMidURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}},
 		{sdp.TransportCCURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo}},
 		{sdp.AudioLevelURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio}},
+		// Simulcast: each layer carries its RID, retransmissions the RID they repair.
+		{sdp.SDESRTPStreamIDURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo}},
+		{sdp.SDESRepairRTPStreamIDURI, []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo}},
 	}
 	for _, e := range exts {
 		for _, k := range e.kinds {
@@ -74,30 +83,44 @@ func MediaEngine() (*webrtc.MediaEngine, error) {
 	return m, nil
 }
 
-// Interceptors returns the RTCP machinery both ends run: receiver and sender
-// reports, NACK generation for what they receive, transport-wide congestion
-// control sequence numbers on what they send and feedback on what they
-// receive. Answering NACKs is left to the caller: the bridge answers from its
-// own packet cache.
-func Interceptors(m *webrtc.MediaEngine, respondNACK bool) (*interceptor.Registry, error) {
+// Role says which end builds the interceptors.
+type Role int
+
+// The two ends.
+const (
+	// Client: answers NACKs through pion and numbers its packets for
+	// transport-wide congestion control through pion.
+	Client Role = iota
+	// Bridge: answers NACKs from its own packet cache and numbers forwarded
+	// packets itself, feeding its own bandwidth estimator.
+	Bridge
+)
+
+// Interceptors returns the RTCP machinery: receiver and sender reports, NACK
+// generation and transport-wide congestion control feedback for what an end
+// receives; for a client also NACK answers and transport-wide sequence
+// numbers for what it sends.
+func Interceptors(m *webrtc.MediaEngine, role Role) (*interceptor.Registry, error) {
 	r := &interceptor.Registry{}
 	if err := webrtc.ConfigureRTCPReports(r); err != nil {
 		return nil, err
 	}
-	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(20 * time.Millisecond))
+	// NACK a missing packet every 50 ms, at most 5 times: enough to recover
+	// from loss, not enough to flood a congested link with requests.
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(50*time.Millisecond), nack.GeneratorMaxNacksPerPacket(5))
 	if err != nil {
 		return nil, err
 	}
 	r.Add(gen)
-	if respondNACK {
+	if role == Client {
 		resp, err := nack.NewResponderInterceptor()
 		if err != nil {
 			return nil, err
 		}
 		r.Add(resp)
-	}
-	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, r); err != nil {
-		return nil, err
+		if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, r); err != nil {
+			return nil, err
+		}
 	}
 	if err := webrtc.ConfigureTWCCSender(m, r); err != nil {
 		return nil, err

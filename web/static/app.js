@@ -12,31 +12,54 @@
  *                                 (also mirrored in <body data-state>)
  *   window.parley.participantId   your participant id while in the meeting, else null
  *   window.parley.participants()  [{id, name, audioMuted, videoMuted}] for the others in the room
- *   await window.parley.stats()   {<participant id>: {framesDecoded, audioPacketsReceived}} for
- *                                 each other participant, summed over the inbound-rtp reports of
- *                                 pc.getStats(); a report belongs to the participant whose stream
- *                                 (streams[0].id at ontrack) last received its track
- *   [data-participant-id="<id>"]  one tile per participant in the meeting, yours with
+ *   await window.parley.stats()   {<participant id>: {framesDecoded, audioPacketsReceived,
+ *                                 screenFramesDecoded, frameHeight}} for each other participant,
+ *                                 summed over the inbound-rtp reports of pc.getStats(); a report
+ *                                 belongs to the participant whose stream (streams[0].id at
+ *                                 ontrack) last received its track. framesDecoded counts camera
+ *                                 frames, screenFramesDecoded screen share frames, frameHeight is
+ *                                 the height of the last camera frame (0 before any)
+ *   window.parley.layout          "stage" | "grid": the layout in use (also <body data-layout>)
+ *   window.parley.stage()         the source id on the stage ("<participant>-video" or
+ *                                 "<participant>-screen"), or null in the grid layout
+ *   window.parley.forwarded()     the `sources` object of the bridge's last forwarded-sources
+ *                                 message ({<source id>: height}), or null before the first
+ *   window.parley.bandwidth()     {estimate, used} of the bridge's last bandwidth message, or null
+ *   window.parley.lastConstraints()  the last constraints message sent to the bridge, or null
+ *   window.parley.publishing()    {tracks: [{mid, source}] as in our offers, layers: {video: [bool],
+ *                                 screen: [bool]}: which of our encodings are active, lowest first}
+ *   [data-participant-id="<id>"]  one tile per participant in the meeting (their camera), yours with
  *                                 data-self="true"; the tile's <video> is inside it; the tile
  *                                 has data-video-off="true" while it shows the initials instead
  *                                 of video, and .indicator-mic-off / .indicator-cam-off inside
  *                                 it lose their hidden attribute while that device is muted
+ *   [data-source-id="<source id>"]  every tile: "<participant>-video" on camera tiles,
+ *                                 "<participant>-screen" on screen share tiles, which carry
+ *                                 data-screen-of="<participant>" (and no data-participant-id);
+ *                                 data-pinned="true" on the pinned tile, data-speaking="true" on
+ *                                 the dominant speaker's camera, data-on-stage="true" on the stage
+ *                                 tile; clicking a tile other than yours pins or unpins it
  *   [data-error]                  present only while an error shows; holds a short code:
  *                                 invalid-room, server-unreachable, connection-lost, join-timeout,
  *                                 closed, media-denied, media-missing, media-unavailable,
- *                                 media-insecure, webrtc-unsupported, webrtc-failed, or the
- *                                 server's error code (invalid-name, unavailable, ...)
+ *                                 media-insecure, webrtc-unsupported, webrtc-failed, screen-failed,
+ *                                 or the server's error code (invalid-name, unavailable, ...)
  *   #mic-toggle, #cam-toggle      aria-pressed="true" while the device is on; #leave-button leaves
+ *   #screen-toggle                aria-pressed="true" while sharing the screen; click to start or stop
+ *                                 (hidden where the browser cannot capture the screen)
+ *   #devices-button               opens #devices-dialog: #meeting-camera and #meeting-mic switch devices
+ *   #layout-toggle                aria-pressed="true" in the grid ("tile view"); click to switch
  *   #rejoin-button                on the "left" screen, joins again
  *   #retry-button                 on the "error" screen, joins again (hidden for invalid-room)
  */
 
 import { text, errorText } from './strings.js';
 import { normalizeName, normalizeRoom } from './names.js';
-import { loadSettings } from './settings.js';
+import { loadSettings, saveSettings } from './settings.js';
 import { LocalMedia } from './devices.js';
-import { Grid } from './layout.js';
+import { Layout } from './layout.js';
 import { bindMeetingControls } from './controls.js';
+import { bindDeviceDialog } from './devicemenu.js';
 import { bindLanding } from './landing.js';
 import { Prejoin } from './prejoin.js';
 import { Meeting } from './meeting.js';
@@ -57,6 +80,14 @@ const parley = {
   participantId: null,
   participants: () => meeting?.participants() ?? [],
   stats: async () => (meeting ? meeting.stats() : {}),
+  get layout() {
+    return layout.mode;
+  },
+  stage: () => layout.stage,
+  forwarded: () => meeting?.bridge?.forwarded ?? null,
+  bandwidth: () => meeting?.bridge?.bandwidth ?? null,
+  lastConstraints: () => meeting?.bridge?.lastConstraints ?? null,
+  publishing: () => meeting?.publishing() ?? { tracks: [], layers: {} },
 };
 window.parley = parley;
 
@@ -107,17 +138,55 @@ function showMediaProblem(problem) {
 
 // ---- Meeting
 
-const grid = new Grid($('grid'));
+const layout = new Layout({ root: $('tiles'), stage: $('stage'), filmstrip: $('filmstrip'), grid: $('grid') });
+let screenPending = false; // the browser's screen picker is open
 const controls = bindMeetingControls(
-  { mic: $('mic-toggle'), cam: $('cam-toggle'), leave: $('leave-button'), sound: $('sound-button'), copy: $('copy-link'), copyStatus: $('copy-status') },
+  {
+    mic: $('mic-toggle'),
+    cam: $('cam-toggle'),
+    screen: $('screen-toggle'),
+    layout: $('layout-toggle'),
+    leave: $('leave-button'),
+    sound: $('sound-button'),
+    copy: $('copy-link'),
+    copyStatus: $('copy-status'),
+  },
   {
     onMic: (on) => meeting?.setDevice('audio', on),
     onCam: (on) => meeting?.setDevice('video', on),
+    onScreen: async (on) => {
+      if (screenPending || !meeting) return;
+      screenPending = true;
+      try {
+        await meeting.setScreen(on);
+      } finally {
+        screenPending = false;
+      }
+    },
+    onLayout: () => layout.toggleMode(),
     onLeave: () => leave(),
-    onSound: () => grid.enableSound(),
+    onSound: () => layout.enableSound(),
   },
 );
-grid.onautoplayblocked = () => controls.showSound(true);
+const deviceDialog = bindDeviceDialog(
+  { button: $('devices-button'), dialog: $('devices-dialog'), camera: $('meeting-camera'), microphone: $('meeting-mic') },
+  {
+    media,
+    onSwitch: async (kind, deviceId) => {
+      if (!meeting) return;
+      showMediaProblem(await meeting.switchDevice(kind, deviceId));
+      session.devices[`${kind}Device`] = deviceId;
+      saveSettings({ [`${kind}Device`]: deviceId });
+    },
+  },
+);
+layout.onautoplayblocked = () => controls.showSound(true);
+layout.onchange = () => meeting?.layoutChanged();
+layout.onmodechange = (mode) => {
+  document.body.dataset.layout = mode;
+  controls.setLayout(mode);
+};
+layout.onmodechange(layout.mode);
 
 const prejoin = new Prejoin({ media, onJoin: () => join(), onMediaProblem: showMediaProblem });
 
@@ -136,7 +205,7 @@ async function join() {
     name: session.name,
     media,
     prefs: session.prefs,
-    grid,
+    layout,
     controls,
     onEnd: (code, detail) => end(m, code, detail),
     onNotice: (code, detail) => showError(code, { detail }),
@@ -153,11 +222,14 @@ async function join() {
   if (meeting !== m) return;
   parley.participantId = m.you;
   setState('meeting');
+  // Tile sizes mean something only now that the meeting shows.
+  layout.refresh();
 }
 
 function end(m, code, detail) {
   if (meeting !== m) return; // the user left meanwhile
   meeting = null;
+  deviceDialog.close();
   parley.participantId = null;
   media.stop();
   showError(code, { detail });
@@ -174,6 +246,7 @@ function end(m, code, detail) {
 function leave() {
   const m = meeting;
   meeting = null;
+  deviceDialog.close();
   parley.participantId = null;
   m?.leave();
   media.stop();

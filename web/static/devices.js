@@ -8,8 +8,8 @@ const KINDS = ['audio', 'video'];
 function constraint(kind, deviceId) {
   // exact: browsers may ignore an ideal deviceId and pick the default device.
   const device = deviceId ? { deviceId: { exact: deviceId } } : {};
-  // Enough for a tile in a grid; the bridge forwards one layer to everyone.
-  return kind === 'video' ? { ...device, width: { ideal: 960 }, height: { ideal: 540 } } : device;
+  // 720p: the top of the three simulcast layers (publish.js); a smaller camera sends fewer.
+  return kind === 'video' ? { ...device, width: { ideal: 1280 }, height: { ideal: 720 } } : device;
 }
 
 function problemCode(err) {

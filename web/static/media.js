@@ -4,9 +4,16 @@
 // and answers the bridge's, as docs/protocol.md requires; once stable again the
 // browser fires negotiationneeded if our offer is still needed.
 
+import { Publisher } from './publish.js';
+import { msidByMid, sourceKind } from './sdp.js';
+
 export class Peer {
   /** The RTCPeerConnection, for stats. */
   pc;
+  /** What this client sends (publish.js). */
+  publisher;
+  /** The data channel "parley" to the bridge (bridge.js speaks over it). */
+  channel;
 
   #send;
   #polite = true;
@@ -17,15 +24,16 @@ export class Peer {
 
   /**
    * iceServers: from the joined message. stream: the local tracks (may be empty).
-   * send(msg): sends a signaling message. onTrack(participantId, track, stream):
-   * a remote track started, keyed by its MediaStream id (the publisher's id).
-   * onState(connectionState): the PeerConnection's state changed.
+   * send(msg): sends a signaling message. onTrack({participant, source, kind},
+   * track, stream): a remote track started; participant is its MediaStream id
+   * (the publisher's id), source the source id and kind 'audio', 'video' (the
+   * camera) or 'screen'. onState(connectionState): the PeerConnection's state changed.
    */
   constructor({ iceServers, stream, send, onTrack, onState }) {
     this.#send = send;
     const pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
     this.pc = pc;
-    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    this.publisher = new Publisher(pc, stream);
     // Always create it, so that a client without devices still has something to offer.
     this.channel = pc.createDataChannel('parley');
 
@@ -34,11 +42,15 @@ export class Peer {
       // A null candidate ends gathering; the protocol says so with an empty string.
       send({ type: 'candidate', candidate: candidate ? candidate.toJSON() : { candidate: '' } });
     };
-    pc.ontrack = ({ track, streams }) => {
+    pc.ontrack = ({ track, streams, transceiver }) => {
       // The bridge may reuse a transceiver for someone else: the stream id at this
-      // moment says whose the track is now.
+      // moment says whose the track is now, and the SDP being applied which source.
       const owner = streams[0];
-      if (owner) onTrack(owner.id, track, owner);
+      if (!owner) return;
+      const msid = msidByMid(pc.remoteDescription?.sdp).get(transceiver?.mid);
+      const participant = msid?.stream ?? owner.id;
+      const source = msid?.track ?? `${participant}-${track.kind}`;
+      onTrack({ participant, source, kind: sourceKind(source, participant, track.kind) }, track, owner);
     };
     pc.onconnectionstatechange = () => onState?.(pc.connectionState);
   }
@@ -62,7 +74,8 @@ export class Peer {
     try {
       this.#makingOffer = true;
       await this.pc.setLocalDescription();
-      this.#send({ type: 'offer', sdp: this.pc.localDescription.sdp });
+      // Mids are known only now: an offer assigns them to new transceivers.
+      this.#send({ type: 'offer', sdp: this.pc.localDescription.sdp, tracks: this.publisher.tracks() });
     } catch (err) {
       console.warn('parley: making an offer failed:', err);
     } finally {
@@ -83,6 +96,8 @@ export class Peer {
       await this.pc.setLocalDescription();
       this.#send({ type: 'answer', sdp: this.pc.localDescription.sdp });
     }
+    // Applying a description turns every simulcast layer back on.
+    if (this.pc.signalingState === 'stable') this.publisher.reapply();
   }
 
   async #candidate(candidate) {

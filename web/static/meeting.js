@@ -1,9 +1,14 @@
-// One stay in a room: the signaling session, the PeerConnection to the bridge and
-// what the grid shows. It begins with start() and ends with leave() or with the
-// first fatal error, which it reports through onEnd.
+// One stay in a room: the signaling session, the PeerConnection to the bridge,
+// the bridge channel and what the layout shows. It begins with start() and ends
+// with leave() or with the first fatal error, which it reports through onEnd.
 
 import { Signaling, socketURL } from './signaling.js';
 import { Peer } from './media.js';
+import { BridgeChannel } from './bridge.js';
+import { captureScreen } from './screen.js';
+import { sourceKind } from './sdp.js';
+
+const DEFAULT_MAX_HEIGHT = 180;
 
 export class Meeting {
   /** Your participant id once joined. */
@@ -13,30 +18,32 @@ export class Meeting {
   #name;
   #media;
   #prefs;
-  #grid;
+  #layout;
   #controls;
   #onEnd;
   #onNotice;
   #onNoticeClear;
   #sig = new Signaling();
   #peer = null;
+  #bridge = null;
   #ended = false;
+  #screen = null; // our screen share's track while sharing
   #people = new Map(); // participant id → {id, name, audioMuted, videoMuted}; others only
-  #tracks = new Map(); // participant id → {audio, video}: their remote tracks
-  #owner = new Map(); // track id → participant id, as of the track's last ontrack
+  #tracks = new Map(); // participant id → {audio, video, screen}: their remote tracks
+  #owner = new Map(); // track id → {participant, kind}, as of the track's last ontrack
 
   /**
    * media: the LocalMedia; prefs: {audio, video} (whether each device should be on);
-   * grid, controls: the meeting screen's parts; onEnd(code, detail): a fatal error;
+   * layout, controls: the meeting screen's parts; onEnd(code, detail): a fatal error;
    * onNotice(code, detail): a problem worth showing that does not end the meeting;
    * onNoticeClear(code): that problem went away.
    */
-  constructor({ room, name, media, prefs, grid, controls, onEnd, onNotice, onNoticeClear }) {
+  constructor({ room, name, media, prefs, layout, controls, onEnd, onNotice, onNoticeClear }) {
     this.#room = room;
     this.#name = name;
     this.#media = media;
     this.#prefs = prefs;
-    this.#grid = grid;
+    this.#layout = layout;
     this.#controls = controls;
     this.#onEnd = onEnd;
     this.#onNotice = onNotice;
@@ -77,13 +84,19 @@ export class Meeting {
         iceServers: joined.iceServers ?? [],
         stream: this.#media.stream,
         send: (msg) => sig.send(msg),
-        onTrack: (id, track, stream) => this.#attach(id, track, stream),
+        onTrack: (source, track, stream) => this.#attach(source, track, stream),
         onState: (state) => this.#onPeerState(state),
       });
     } catch (err) {
       console.warn('parley: cannot create a PeerConnection:', err);
       this.#onNotice('webrtc-unsupported');
+      return;
     }
+    this.#bridge = new BridgeChannel(this.#peer.channel, () => this.#constraints(), {
+      onSpeaker: (id, speakers) => this.#layout.setSpeakers(id, speakers),
+      onForwarded: () => this.#renderAll(),
+      onLayers: (source, active) => this.#setLayers(source, active),
+    });
   }
 
   /** The other participants, for window.parley.participants(). */
@@ -91,18 +104,36 @@ export class Meeting {
     return [...this.#people.values()].map(({ id, name, audioMuted, videoMuted }) => ({ id, name, audioMuted, videoMuted }));
   }
 
-  /** Sums inbound-rtp stats per remote participant, for window.parley.stats(). */
+  /** What the bridge channel last said and was told, for the test hooks. */
+  get bridge() {
+    return this.#bridge;
+  }
+
+  /** {tracks: [{mid, source}], layers: {video: [bool...], screen: [...]}} of what we send. */
+  publishing() {
+    const publisher = this.#peer?.publisher;
+    return { tracks: publisher?.tracks() ?? [], layers: publisher?.layers() ?? {} };
+  }
+
+  /**
+   * Sums inbound-rtp stats per remote participant, for window.parley.stats():
+   * camera frames, audio packets, screen share frames and the camera's last frame height.
+   */
   async stats() {
     const out = {};
-    for (const id of this.#people.keys()) out[id] = { framesDecoded: 0, audioPacketsReceived: 0 };
+    for (const id of this.#people.keys()) out[id] = { framesDecoded: 0, audioPacketsReceived: 0, screenFramesDecoded: 0, frameHeight: 0 };
     if (!this.#peer) return out;
     const report = await this.#peer.pc.getStats();
     report.forEach((s) => {
       if (s.type !== 'inbound-rtp') return;
-      const sum = out[this.#owner.get(s.trackIdentifier)];
+      const owner = this.#owner.get(s.trackIdentifier);
+      const sum = out[owner?.participant];
       if (!sum) return;
-      if ((s.kind ?? s.mediaType) === 'video') sum.framesDecoded += s.framesDecoded ?? 0;
-      else sum.audioPacketsReceived += s.packetsReceived ?? 0;
+      if (owner.kind === 'screen') sum.screenFramesDecoded += s.framesDecoded ?? 0;
+      else if (owner.kind === 'video') {
+        sum.framesDecoded += s.framesDecoded ?? 0;
+        if (this.#tracks.get(owner.participant)?.video?.id === s.trackIdentifier) sum.frameHeight = s.frameHeight ?? 0;
+      } else sum.audioPacketsReceived += s.packetsReceived ?? 0;
     });
     return out;
   }
@@ -115,10 +146,78 @@ export class Meeting {
     this.#renderSelf();
   }
 
+  /** Sends another camera or microphone in place of the current one; returns the media problem, if any. */
+  async switchDevice(kind, deviceId) {
+    await this.#media.switchDevice(kind, deviceId);
+    if (this.#ended) return null;
+    this.#media.setEnabled(kind, this.#prefs[kind]);
+    try {
+      await this.#peer?.publisher.replace(kind, this.#media.track(kind));
+    } catch (err) {
+      console.warn(`parley: sending the new ${kind} device failed:`, err);
+    }
+    this.#sendMute();
+    this.#renderSelf();
+    return this.#media.problem;
+  }
+
+  /** Starts or stops sharing the screen; resolves whether we share afterwards. */
+  async setScreen(on) {
+    if (!on || !this.#peer) {
+      this.#stopScreen();
+      return false;
+    }
+    if (this.#screen) return true;
+    let track;
+    try {
+      track = await captureScreen();
+    } catch (err) {
+      console.warn('parley: screen capture failed:', err);
+      this.#onNotice('screen-failed', err.message);
+    }
+    if (!track) return false;
+    if (this.#ended || this.#screen) {
+      track.stop();
+      return !!this.#screen;
+    }
+    this.#screen = track;
+    // The browser's own "stop sharing" ends the track.
+    track.addEventListener('ended', () => {
+      if (this.#screen === track) this.#stopScreen();
+    });
+    this.#peer.publisher.startScreen(track);
+    this.#renderSelf();
+    return true;
+  }
+
+  /** Tells the bridge channel that the layout changed. */
+  layoutChanged() {
+    this.#bridge?.scheduleConstraints();
+  }
+
   leave() {
     if (this.#ended) return;
     this.#sig.send({ type: 'leave' });
     this.#teardown();
+  }
+
+  #stopScreen() {
+    const track = this.#screen;
+    this.#screen = null;
+    track?.stop();
+    this.#peer?.publisher.stopScreen();
+    this.#renderSelf();
+  }
+
+  #constraints() {
+    const view = this.#layout.constraints();
+    if (!view) return null;
+    return { type: 'constraints', lastN: -1, onStage: view.onStage, maxHeight: view.maxHeight, defaultMaxHeight: DEFAULT_MAX_HEIGHT };
+  }
+
+  #setLayers(source, active) {
+    if (!source.startsWith(`${this.you}-`)) return; // not ours: nothing to do
+    this.#peer?.publisher.setLayers(sourceKind(source, this.you, 'video'), active);
   }
 
   #muted(kind) {
@@ -131,15 +230,19 @@ export class Meeting {
 
   #renderSelf() {
     if (!this.you) return;
-    this.#grid.update(this.you, {
-      name: this.#name,
-      self: true,
+    if (this.#ended) return;
+    const common = { participant: this.you, self: true, name: this.#name };
+    this.#layout.update(`${this.you}-video`, {
+      ...common,
       audioMuted: this.#muted('audio'),
       videoMuted: this.#muted('video'),
       tracks: this.#media.stream.getVideoTracks(),
     });
+    if (this.#screen) this.#layout.update(`${this.you}-screen`, { ...common, kind: 'screen', tracks: [this.#screen] });
+    else this.#layout.remove(`${this.you}-screen`);
     this.#controls.setMic(this.#prefs.audio, !!this.#media.track('audio'));
     this.#controls.setCam(this.#prefs.video, !!this.#media.track('video'));
+    this.#controls.setScreen(!!this.#screen);
   }
 
   #upsert(participant) {
@@ -152,46 +255,64 @@ export class Meeting {
     this.#people.delete(id);
     for (const track of Object.values(this.#tracks.get(id) ?? {})) if (track) this.#owner.delete(track.id);
     this.#tracks.delete(id);
-    this.#grid.remove(id);
+    this.#layout.remove(`${id}-video`);
+    this.#layout.remove(`${id}-screen`);
+  }
+
+  // The bridge may not forward a source (last-N, bandwidth); its tile then shows the initials.
+  #forwarded(source) {
+    const sources = this.#bridge?.forwarded;
+    if (!sources) return true;
+    return Object.hasOwn(sources, source) && !this.#bridge.suspended.includes(source);
+  }
+
+  #renderAll() {
+    for (const id of this.#people.keys()) this.#render(id);
   }
 
   // Tracks may come before participant-joined or after participant-left; only
   // known participants get a tile, and a late participant-joined shows what came.
   #render(id) {
     const p = this.#people.get(id);
-    if (!p) return;
+    if (!p || this.#ended) return;
     const slot = this.#tracks.get(id) ?? {};
-    this.#grid.update(id, {
-      name: p.name,
+    const common = { participant: id, name: p.name };
+    const camera = `${id}-video`;
+    this.#layout.update(camera, {
+      ...common,
       audioMuted: p.audioMuted,
       videoMuted: p.videoMuted,
       tracks: [slot.audio, slot.video].filter(Boolean),
+      forwarded: this.#forwarded(camera),
     });
+    const screen = `${id}-screen`;
+    if (slot.screen) this.#layout.update(screen, { ...common, kind: 'screen', tracks: [slot.screen], forwarded: this.#forwarded(screen) });
+    else this.#layout.remove(screen);
   }
 
-  #attach(id, track, stream) {
+  #attach({ participant, kind }, track, stream) {
     // A reused transceiver brings the same track object for a new owner.
     this.#detach(track);
-    const slot = this.#tracks.get(id) ?? { audio: null, video: null };
-    slot[track.kind] = track;
-    this.#tracks.set(id, slot);
-    this.#owner.set(track.id, id);
+    const slot = this.#tracks.get(participant) ?? { audio: null, video: null, screen: null };
+    slot[kind] = track;
+    this.#tracks.set(participant, slot);
+    this.#owner.set(track.id, { participant, kind });
     // The bridge mutes a track when it stops forwarding and ends it when it removes it.
-    track.onmute = track.onunmute = () => this.#render(this.#owner.get(track.id));
+    track.onmute = track.onunmute = () => this.#render(this.#owner.get(track.id)?.participant);
     track.onended = () => this.#detach(track);
     stream.onremovetrack = ({ track: removed }) => {
-      if (this.#owner.get(removed.id) === id) this.#detach(removed);
+      if (this.#owner.get(removed.id)?.participant === stream.id) this.#detach(removed);
     };
-    this.#render(id);
+    this.#render(participant);
   }
 
   #detach(track) {
-    const id = this.#owner.get(track.id);
-    if (id === undefined) return;
+    const owner = this.#owner.get(track.id);
+    if (!owner) return;
     this.#owner.delete(track.id);
-    const slot = this.#tracks.get(id);
-    if (slot?.[track.kind] === track) slot[track.kind] = null;
-    this.#render(id);
+    const slot = this.#tracks.get(owner.participant);
+    if (slot?.[owner.kind] === track) slot[owner.kind] = null;
+    this.#render(owner.participant);
   }
 
   #onPeerState(state) {
@@ -207,8 +328,12 @@ export class Meeting {
 
   #teardown() {
     this.#ended = true;
+    this.#screen?.stop();
+    this.#screen = null;
+    this.#controls.setScreen(false);
     this.#sig.close();
+    this.#bridge?.close();
     this.#peer?.close();
-    this.#grid.clear();
+    this.#layout.clear();
   }
 }

@@ -4,7 +4,7 @@
 import { text } from './strings.js';
 import { normalizeName } from './names.js';
 import { saveSettings } from './settings.js';
-import { bindToggle, setToggle } from './controls.js';
+import { bindToggle, setToggle, fillDeviceSelect } from './controls.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -108,8 +108,8 @@ export class Prejoin {
 
   async #fillSelects() {
     const devices = await this.#media.devices();
-    fill(this.#els.camera, devices.video, this.#media.deviceId('video'), 'video');
-    fill(this.#els.microphone, devices.audio, this.#media.deviceId('audio'), 'audio');
+    fillDeviceSelect(this.#els.camera, devices.video, this.#media.deviceId('video'), 'video');
+    fillDeviceSelect(this.#els.microphone, devices.audio, this.#media.deviceId('audio'), 'audio');
   }
 
   #showNameError(show, message = text.nameInvalid) {
@@ -133,13 +133,4 @@ export class Prejoin {
     saveSettings({ name });
     this.#onJoin();
   }
-}
-
-function fill(select, devices, currentId, kind) {
-  const options = devices.map((d, i) => new Option(d.label || text.deviceFallback(kind, i + 1), d.id));
-  // None listed: there are none, or the browser hides them until access is allowed.
-  if (!options.length) options.push(new Option(text.noDevice[kind], ''));
-  select.replaceChildren(...options);
-  select.disabled = !devices.length;
-  if (devices.some((d) => d.id === currentId)) select.value = currentId;
 }

@@ -1,0 +1,208 @@
+package test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/parley/parley/client"
+	"github.com/parley/parley/internal/media"
+	"github.com/parley/parley/internal/synth"
+	"github.com/parley/parley/protocol"
+	"github.com/parley/parley/test/netsim"
+)
+
+// memberOpts says what a member publishes and how its downlink behaves.
+type memberOpts struct {
+	camera    bool // publish a camera
+	simulcast bool // ... in three layers (180p, 360p, 720p)
+	audio     bool // publish a microphone (silent until SetLevel)
+	link      *netsim.Link
+}
+
+// member is a Go client that logs every packet it receives, parsed.
+type member struct {
+	t    testing.TB
+	name string
+	s    *client.Session
+	cam  *synth.Simulcast
+	mic  *synth.Audio
+
+	mu        sync.Mutex
+	rx        map[string][]rxPacket // by source id
+	ssrcs     map[string]uint32     // media SSRC by source id
+	dominant  []speakerEvent
+	forwarded map[string]int
+	estimate  int
+}
+
+type rxPacket struct {
+	at       time.Time
+	seq      uint16
+	ts       uint32
+	size     int
+	start    bool // first packet of a frame
+	keyframe bool
+	height   int // keyframes only
+	picID    uint16
+	tl0      uint8
+	tid      uint8
+	hasTID   bool
+	missing  bool // a hole in the sequence (inSequence)
+	padding  bool // no payload: the bridge probing the downlink
+}
+
+type speakerEvent struct {
+	at time.Time
+	id string
+}
+
+func joinMember(t testing.TB, ctx context.Context, url, room, name string, o memberOpts) *member {
+	t.Helper()
+	m := &member{t: t, name: name, rx: map[string][]rxPacket{}, ssrcs: map[string]uint32{}}
+	cfg := client.Config{URL: url, Room: room, Name: name, Log: testLogger(t), OnTrack: m.onTrack, OnChannel: m.onChannel}
+	var runs []func(context.Context)
+	if o.camera {
+		var cam *synth.Simulcast
+		var err error
+		if o.simulcast {
+			cam, err = synth.NewSimulcast(name+"-camera", name, synth.DefaultSimulcast()...)
+		} else {
+			var v *synth.Video
+			v, err = synth.NewVideo(name+"-camera", name, synth.DefaultSimulcast()[1])
+			cam = &synth.Simulcast{Layers: []*synth.Video{v}}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.cam = cam
+		cfg.Publish = append(cfg.Publish, client.Publication{Source: protocol.SourceVideo, Tracks: cam.Tracks(), OnLayers: cam.SetLayers})
+		runs = append(runs, cam.Run)
+	}
+	if o.audio {
+		mic, err := synth.NewAudio(name+"-mic", name, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.mic = mic
+		cfg.Publish = append(cfg.Publish, client.Publication{Source: protocol.SourceAudio, Tracks: []webrtc.TrackLocal{mic}})
+		runs = append(runs, mic.Run)
+	}
+	if o.link != nil {
+		n, err := netsim.NewNet(o.link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		se := client.DefaultSettingEngine(testLogger(t))
+		se.SetNet(n)
+		cfg.SettingEngine = se
+	}
+	s, err := client.Join(ctx, cfg)
+	if err != nil {
+		t.Fatalf("%s: join: %v", name, err)
+	}
+	m.s = s
+	sctx, cancel := context.WithCancel(context.Background())
+	for _, run := range runs {
+		go run(sctx)
+	}
+	t.Cleanup(func() {
+		cancel()
+		s.Close()
+	})
+	return m
+}
+
+func (m *member) onChannel(msg any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch msg := msg.(type) {
+	case *protocol.DominantSpeaker:
+		m.dominant = append(m.dominant, speakerEvent{at: time.Now(), id: msg.ID})
+	case *protocol.ForwardedSources:
+		m.forwarded = msg.Sources
+	case *protocol.Bandwidth:
+		m.estimate = msg.Estimate
+	}
+}
+
+func (m *member) onTrack(rt *client.RemoteTrack) {
+	m.mu.Lock()
+	m.ssrcs[rt.Source] = uint32(rt.Track.SSRC())
+	m.mu.Unlock()
+	video := rt.Track.Kind() == webrtc.RTPCodecTypeVideo
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	var d media.VP8Descriptor
+	for {
+		n, _, err := rt.Track.Read(buf)
+		if err != nil {
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		r := rxPacket{at: time.Now(), seq: pkt.SequenceNumber, ts: pkt.Timestamp, size: n, padding: len(pkt.Payload) == 0}
+		if video && !r.padding && media.ParseVP8(pkt.Payload, &d) == nil {
+			r.start = d.Start && d.PartitionID == 0
+			r.keyframe = r.start && media.IsVP8Keyframe(pkt.Payload)
+			if r.keyframe && len(pkt.Payload) >= d.Size+10 {
+				r.height = int(uint16(pkt.Payload[d.Size+8]) | uint16(pkt.Payload[d.Size+9])<<8&0x3fff)
+			}
+			r.picID, r.tl0, r.tid, r.hasTID = d.PictureID, d.TL0PICIDX, d.TID, d.HasTID
+		}
+		m.mu.Lock()
+		m.rx[rt.Source] = append(m.rx[rt.Source], r)
+		m.mu.Unlock()
+	}
+}
+
+// since returns the packets of a source received at or after t0.
+func (m *member) since(source string, t0 time.Time) []rxPacket {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []rxPacket
+	for _, r := range m.rx[source] {
+		if !r.at.Before(t0) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// lastHeight is the height of the last keyframe received from a source.
+func (m *member) lastHeight(source string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rx := m.rx[source]
+	for i := len(rx) - 1; i >= 0; i-- {
+		if rx[i].keyframe {
+			return rx[i].height
+		}
+	}
+	return 0
+}
+
+func (m *member) dominantSpeaker() (string, time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.dominant) == 0 {
+		return "", time.Time{}
+	}
+	e := m.dominant[len(m.dominant)-1]
+	return e.id, e.at
+}
+
+func (m *member) constrain(t testing.TB, ctx context.Context, c protocol.Constraints) {
+	t.Helper()
+	if err := m.s.WaitChannel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.s.SendConstraints(c); err != nil {
+		t.Fatal(err)
+	}
+}

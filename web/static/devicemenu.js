@@ -1,0 +1,40 @@
+// The meeting's device dialog: another camera or microphone without leaving.
+// The switch itself (meeting.js) replaces the sender's track, so nobody else
+// sees a renegotiation.
+
+import { fillDeviceSelect } from './controls.js';
+
+/**
+ * Wires the dialog. els: {button, dialog, camera, microphone}; media: the
+ * LocalMedia; onSwitch(kind, deviceId): resolves once the new device is sent.
+ * Returns {close()}.
+ */
+export function bindDeviceDialog({ button, dialog, camera, microphone }, { media, onSwitch }) {
+  button.hidden = typeof dialog.showModal !== 'function' || !navigator.mediaDevices?.enumerateDevices;
+
+  const refresh = async () => {
+    const devices = await media.devices();
+    fillDeviceSelect(camera, devices.video, media.deviceId('video'), 'video');
+    fillDeviceSelect(microphone, devices.audio, media.deviceId('audio'), 'audio');
+  };
+
+  button.addEventListener('click', async () => {
+    await refresh();
+    if (!dialog.open) dialog.showModal();
+  });
+  for (const [select, kind] of [[camera, 'video'], [microphone, 'audio']]) {
+    select.addEventListener('change', async () => {
+      select.disabled = true;
+      try {
+        await onSwitch(kind, select.value);
+      } finally {
+        await refresh();
+      }
+    });
+  }
+  return {
+    close: () => {
+      if (dialog.open) dialog.close();
+    },
+  };
+}
