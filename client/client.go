@@ -213,10 +213,7 @@ func (s *Session) setupPeer(joined *protocol.Joined) error {
 		if c == nil {
 			return
 		}
-		init := c.ToJSON()
-		_ = s.send(protocol.Trickle{Type: protocol.TypeCandidate, Candidate: protocol.Candidate{
-			Candidate: init.Candidate, SDPMid: init.SDPMid, SDPMLineIndex: init.SDPMLineIndex, UsernameFragment: init.UsernameFragment,
-		}})
+		_ = s.send(protocol.Trickle{Type: protocol.TypeCandidate, Candidate: rtc.Candidate(c)})
 	})
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		s.log.Debug("connection state", "participant", s.self.ID, "state", st.String())
@@ -482,7 +479,7 @@ func (s *Session) remoteApplied() {
 }
 
 func (s *Session) handleCandidate(c protocol.Candidate) {
-	init := webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment}
+	init := rtc.CandidateInit(c)
 	s.neg.Lock()
 	defer s.neg.Unlock()
 	if !s.remoteSet {

@@ -15,7 +15,7 @@ func TestMeetingThreeParticipants(t *testing.T) {
 	defer cancel()
 	url := nodeURL(n)
 
-	peers := []*peer{
+	peers := []*member{
 		joinPeer(t, ctx, url, "standup", "ann", true),
 		joinPeer(t, ctx, url, "standup", "bob", true),
 		joinPeer(t, ctx, url, "standup", "cid", true),

@@ -34,6 +34,7 @@ type member struct {
 
 	mu        sync.Mutex
 	rx        map[string][]rxPacket // by source id
+	ended     map[string]bool       // sources whose track ended
 	ssrcs     map[string]uint32     // media SSRC by source id
 	dominant  []speakerEvent
 	forwarded map[string]int
@@ -63,7 +64,7 @@ type speakerEvent struct {
 
 func joinMember(t testing.TB, ctx context.Context, url, room, name string, o memberOpts) *member {
 	t.Helper()
-	m := &member{t: t, name: name, rx: map[string][]rxPacket{}, ssrcs: map[string]uint32{}}
+	m := &member{t: t, name: name, rx: map[string][]rxPacket{}, ended: map[string]bool{}, ssrcs: map[string]uint32{}}
 	cfg := client.Config{URL: url, Room: room, Name: name, Log: testLogger(t), OnTrack: m.onTrack, OnChannel: m.onChannel}
 	var runs []func(context.Context)
 	if o.camera {
@@ -141,6 +142,9 @@ func (m *member) onTrack(rt *client.RemoteTrack) {
 	for {
 		n, _, err := rt.Track.Read(buf)
 		if err != nil {
+			m.mu.Lock()
+			m.ended[rt.Source] = true
+			m.mu.Unlock()
 			return
 		}
 		if pkt.Unmarshal(buf[:n]) != nil {
@@ -172,6 +176,21 @@ func (m *member) since(source string, t0 time.Time) []rxPacket {
 		}
 	}
 	return out
+}
+
+// count is how many packets of a participant's source ("audio", "video")
+// arrived.
+func (m *member) count(participant, kind string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.rx[protocol.SourceID(participant, kind)])
+}
+
+// hasEnded reports whether the track of a participant's source ended.
+func (m *member) hasEnded(participant, kind string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ended[protocol.SourceID(participant, kind)]
 }
 
 // lastHeight is the height of the last keyframe received from a source.

@@ -49,11 +49,10 @@ type Config struct {
 
 // Bridge is one SFU instance.
 type Bridge struct {
-	cfg  Config
-	log  *slog.Logger
-	api  *webrtc.API
-	conn *net.UDPConn
-	mux  ice.UDPMux
+	cfg Config
+	log *slog.Logger
+	api *webrtc.API
+	mux *ice.MultiUDPMuxDefault
 
 	mu          sync.Mutex
 	conferences map[string]*conference
@@ -71,11 +70,19 @@ func New(cfg Config) (*Bridge, error) {
 		cfg.Log = slog.Default()
 	}
 	log := cfg.Log.With("bridge", cfg.ID)
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{Port: cfg.UDPPort})
+	// One socket per local address, all on the media port, so that replies
+	// leave from the address the client sent to. Link-local IPv6 addresses
+	// are of no use to clients.
+	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort,
+		ice.UDPMuxFromPortWithLoopback(),
+		ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return !ip.IsLinkLocalUnicast() }),
+		ice.UDPMuxFromPortWithReadBufferSize(udpBufferSize),
+		ice.UDPMuxFromPortWithWriteBufferSize(udpBufferSize),
+		ice.UDPMuxFromPortWithLogger(rtc.LoggerFactory(cfg.Log).NewLogger("udpmux")),
+	)
 	if err != nil {
 		return nil, fmt.Errorf("bridge: media port %d: %w", cfg.UDPPort, err)
 	}
-	mux := webrtc.NewICEUDPMux(rtc.LoggerFactory(cfg.Log).NewLogger("udpmux"), conn)
 	api, err := newAPI(cfg, mux)
 	if err != nil {
 		_ = mux.Close()
@@ -85,7 +92,6 @@ func New(cfg Config) (*Bridge, error) {
 		cfg:         cfg,
 		log:         log,
 		api:         api,
-		conn:        conn,
 		mux:         mux,
 		conferences: map[string]*conference{},
 		done:        make(chan struct{}),
@@ -121,8 +127,29 @@ func newAPI(cfg Config, mux ice.UDPMux) (*webrtc.API, error) {
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(s)), nil
 }
 
-// UDPAddr is the bound media address.
-func (b *Bridge) UDPAddr() *net.UDPAddr { return b.conn.LocalAddr().(*net.UDPAddr) }
+// udpBufferSize is the kernel socket buffer asked for, each way: bursts of
+// video to many receivers must not overflow it.
+const udpBufferSize = 4 << 20
+
+// UDPAddrs are the bound media addresses, one per local address.
+func (b *Bridge) UDPAddrs() []*net.UDPAddr {
+	var out []*net.UDPAddr
+	for _, a := range b.mux.GetListenAddresses() {
+		if ua, ok := a.(*net.UDPAddr); ok {
+			out = append(out, ua)
+		}
+	}
+	return out
+}
+
+// UDPPort is the media port (of the first address when the port was picked
+// freely).
+func (b *Bridge) UDPPort() int {
+	for _, a := range b.UDPAddrs() {
+		return a.Port
+	}
+	return 0
+}
 
 // ID is the bridge's id on the bus.
 func (b *Bridge) ID() string { return b.cfg.ID }
@@ -137,7 +164,7 @@ func (b *Bridge) Start(ctx context.Context) error {
 	ctx, b.cancel = context.WithCancel(ctx)
 	b.publishStatus()
 	go b.heartbeat(ctx)
-	b.log.Info("bridge started", "udp", b.UDPAddr().String(), "region", b.cfg.Region)
+	b.log.Info("bridge started", "udp_port", b.UDPPort(), "addresses", len(b.UDPAddrs()), "region", b.cfg.Region)
 	return nil
 }
 

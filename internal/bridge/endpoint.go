@@ -11,6 +11,7 @@ import (
 
 	"github.com/parley/parley/internal/busmsg"
 	"github.com/parley/parley/internal/media"
+	"github.com/parley/parley/internal/rtc"
 	"github.com/parley/parley/protocol"
 )
 
@@ -73,10 +74,8 @@ func newEndpoint(c *conference, id string) (*endpoint, error) {
 		if cand == nil {
 			return
 		}
-		init := cand.ToJSON()
-		e.emit(busmsg.EndpointEvent{Kind: busmsg.EventCandidate, Candidate: &protocol.Candidate{
-			Candidate: init.Candidate, SDPMid: init.SDPMid, SDPMLineIndex: init.SDPMLineIndex, UsernameFragment: init.UsernameFragment,
-		}})
+		c := rtc.Candidate(cand)
+		e.emit(busmsg.EndpointEvent{Kind: busmsg.EventCandidate, Candidate: &c})
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		e.log.Debug("connection state", "state", s.String())
@@ -274,7 +273,7 @@ func (e *endpoint) remoteApplied() {
 }
 
 func (e *endpoint) addCandidate(c protocol.Candidate) error {
-	init := webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment}
+	init := rtc.CandidateInit(c)
 	e.neg.Lock()
 	defer e.neg.Unlock()
 	if e.closed {

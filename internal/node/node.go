@@ -84,15 +84,15 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go func() { n.served <- n.http.Serve(n.listener) }()
-	log.Info("parley is serving", "http", n.listener.Addr().String(), "udp", n.bridge.UDPAddr().String(), "region", cfg.Region, "version", Version)
+	log.Info("parley is serving", "http", n.listener.Addr().String(), "udp_port", n.bridge.UDPPort(), "region", cfg.Region, "version", Version)
 	return n, nil
 }
 
 // Addr is the HTTP listener's address.
 func (n *Node) Addr() net.Addr { return n.listener.Addr() }
 
-// MediaAddr is the bridge's UDP address.
-func (n *Node) MediaAddr() *net.UDPAddr { return n.bridge.UDPAddr() }
+// MediaPort is the bridge's UDP port.
+func (n *Node) MediaPort() int { return n.bridge.UDPPort() }
 
 // Ready reports whether the node can take clients.
 func (n *Node) Ready() bool { return n.bus != nil && n.bus.Connected() }

@@ -58,6 +58,8 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		// Screen capture without a picker: the whole (virtual) screen.
+		chromedp.Flag("auto-select-desktop-capture-source", "Entire"),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
@@ -147,4 +149,6 @@ var eventually = harness.Eventually
 type stats map[string]struct {
 	FramesDecoded        float64 `json:"framesDecoded"`
 	AudioPacketsReceived float64 `json:"audioPacketsReceived"`
+	ScreenFramesDecoded  float64 `json:"screenFramesDecoded"`
+	FrameHeight          float64 `json:"frameHeight"`
 }

@@ -17,39 +17,7 @@ func TestBrowserMeeting(t *testing.T) {
 	base := harness.URL(n)
 
 	names := []string{"Ann", "Bob", "Cid"}
-	tabs := make([]*tab, len(names))
-	for i, name := range names {
-		tabs[i] = b.open(name, fmt.Sprintf("%s/e2e-room?name=%s&autojoin=1", base, name))
-	}
-
-	ids := make([]string, len(tabs))
-	eventually(t, 45*time.Second, "everyone is in the meeting with two others", func() error {
-		for i, tb := range tabs {
-			var state string
-			if err := tb.eval(`window.parley ? window.parley.state : ""`, &state); err != nil {
-				return err
-			}
-			if state != "meeting" {
-				var code string
-				_ = tb.eval(`(document.querySelector('[data-error]')||{}).dataset?.error || ""`, &code)
-				return fmt.Errorf("%s is in state %q (error %q)", tb.name, state, code)
-			}
-			if err := tb.eval(`window.parley.participantId || ""`, &ids[i]); err != nil {
-				return err
-			}
-			var others, tiles int
-			if err := tb.eval(`window.parley.participants().length`, &others); err != nil {
-				return err
-			}
-			if err := tb.eval(`document.querySelectorAll('[data-participant-id]').length`, &tiles); err != nil {
-				return err
-			}
-			if others != 2 || tiles != 3 {
-				return fmt.Errorf("%s sees %d others and %d tiles", tb.name, others, tiles)
-			}
-		}
-		return nil
-	})
+	tabs, ids := joinTabs(t, b, base, "e2e-room", names)
 
 	// Each decodes video from both others, and keeps decoding.
 	first := make([]stats, len(tabs))
@@ -115,4 +83,44 @@ func TestBrowserMeeting(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// joinTabs opens one tab per name on the room with autojoin and waits until
+// every tab is in the meeting with all the others; it returns the tabs and
+// their participant ids.
+func joinTabs(t *testing.T, b *browser, base, room string, names []string) ([]*tab, []string) {
+	t.Helper()
+	tabs := make([]*tab, len(names))
+	for i, name := range names {
+		tabs[i] = b.open(name, fmt.Sprintf("%s/%s?name=%s&autojoin=1", base, room, name))
+	}
+	ids := make([]string, len(tabs))
+	eventually(t, 45*time.Second, "everyone is in the meeting with the others", func() error {
+		for i, tb := range tabs {
+			var state string
+			if err := tb.eval(`window.parley ? window.parley.state : ""`, &state); err != nil {
+				return err
+			}
+			if state != "meeting" {
+				var code string
+				_ = tb.eval(`(document.querySelector('[data-error]')||{}).dataset?.error || ""`, &code)
+				return fmt.Errorf("%s is in state %q (error %q)", tb.name, state, code)
+			}
+			if err := tb.eval(`window.parley.participantId || ""`, &ids[i]); err != nil {
+				return err
+			}
+			var others, tiles int
+			if err := tb.eval(`window.parley.participants().length`, &others); err != nil {
+				return err
+			}
+			if err := tb.eval(`document.querySelectorAll('[data-participant-id]').length`, &tiles); err != nil {
+				return err
+			}
+			if others != len(names)-1 || tiles != len(names) {
+				return fmt.Errorf("%s sees %d others and %d tiles", tb.name, others, tiles)
+			}
+		}
+		return nil
+	})
+	return tabs, ids
 }
