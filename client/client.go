@@ -226,7 +226,6 @@ func (s *Session) setupPeer(joined *protocol.Joined) error {
 			s.cfg.OnTrack(&RemoteTrack{Participant: t.StreamID(), Source: t.ID(), Track: t, Receiver: r})
 		}
 	})
-	pc.OnNegotiationNeeded(s.offer)
 	for _, p := range publications(s.cfg) {
 		if err := s.publish(p); err != nil {
 			return err
@@ -240,6 +239,10 @@ func (s *Session) setupPeer(joined *protocol.Joined) error {
 	}
 	s.channel = dc
 	dc.OnMessage(s.onChannel)
+	// Negotiate once everything is in place; pion may have asked already,
+	// before there was a handler to hear it.
+	pc.OnNegotiationNeeded(s.offer)
+	go s.offer()
 	return nil
 }
 
@@ -278,7 +281,9 @@ func (s *Session) publish(p Publication) error {
 		}
 	}
 	go readSenderRTCP(tr.Sender(), p.Tracks)
+	s.mu.Lock()
 	s.pubs = append(s.pubs, publication{Publication: p, transceiver: tr})
+	s.mu.Unlock()
 	return nil
 }
 
@@ -293,7 +298,10 @@ type MIDSetter interface {
 // the tracks their mids.
 func (s *Session) tracksInfo() []protocol.TrackInfo {
 	var out []protocol.TrackInfo
-	for _, p := range s.pubs {
+	s.mu.Lock()
+	pubs := s.pubs
+	s.mu.Unlock()
+	for _, p := range pubs {
 		mid := p.transceiver.Mid()
 		if mid == "" {
 			continue
@@ -315,7 +323,10 @@ func (s *Session) onChannel(m webrtc.DataChannelMessage) {
 		return
 	}
 	if l, ok := msg.(*protocol.Layers); ok {
-		for _, p := range s.pubs {
+		s.mu.Lock()
+		pubs := s.pubs
+		s.mu.Unlock()
+		for _, p := range pubs {
 			if protocol.SourceID(s.self.ID, p.Source) == l.Source && p.OnLayers != nil {
 				p.OnLayers(l.Active)
 			}
