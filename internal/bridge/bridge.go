@@ -57,6 +57,7 @@ type Bridge struct {
 	mu          sync.Mutex
 	conferences map[string]*conference
 	closed      bool
+	totals      totals
 
 	sub    *nats.Subscription
 	cancel context.CancelFunc

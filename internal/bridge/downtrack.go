@@ -111,6 +111,13 @@ func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
+// counts returns what the track has sent.
+func (d *downTrack) counts() (packets, bytes uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.packets, d.bytes
+}
+
 // setTarget chooses the layer (-1: none) and the highest temporal layer to
 // forward; the switch itself happens at the next keyframe of that layer.
 func (d *downTrack) setTarget(spatial, temporal int) {

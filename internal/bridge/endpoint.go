@@ -365,6 +365,7 @@ func (e *endpoint) unsubscribe(src *source) {
 	}
 	delete(e.downs, src)
 	src.removeDown(down)
+	e.conf.b.retireOut(down)
 	if e.closed {
 		return
 	}
@@ -395,6 +396,7 @@ func (e *endpoint) close() []*source {
 	e.closed = true
 	for src, down := range e.downs {
 		src.removeDown(down)
+		e.conf.b.retireOut(down)
 	}
 	e.downs = nil
 	e.neg.Unlock()

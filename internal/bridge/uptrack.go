@@ -29,7 +29,8 @@ type upTrack struct {
 	audioLevelID uint8
 
 	height     atomic.Int32  // from the last keyframe
-	bytes      atomic.Uint64 // received, for the rate
+	packets    atomic.Uint64 // received
+	bytes      atomic.Uint64 // received, also for the rate
 	rate       atomic.Int64  // bits per second, updated by the conference tick
 	lastBytes  uint64        // tick state: bytes at the previous tick
 	lastPacket atomic.Int64  // unix nanoseconds
@@ -96,6 +97,7 @@ func (u *upTrack) run(onEnd func(*upTrack)) {
 			continue // padding only (bandwidth probes): nothing to forward
 		}
 		now := time.Now()
+		u.packets.Add(1)
 		u.bytes.Add(uint64(n))
 		u.lastPacket.Store(now.UnixNano())
 		payload := buf[hlen:end]
@@ -134,6 +136,7 @@ func (u *upTrack) run(onEnd func(*upTrack)) {
 			d.forwardVideo(u, &hdr, payload, &desc, info)
 		}
 	}
+	u.src.owner.conf.b.retireIn(u)
 	if !u.stopped() {
 		u.stop()
 		onEnd(u)

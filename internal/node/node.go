@@ -18,6 +18,7 @@ import (
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/control"
+	"github.com/parley/parley/internal/metrics"
 	"github.com/parley/parley/internal/signal"
 	"github.com/parley/parley/internal/web"
 )
@@ -79,7 +80,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 		return nil, fmt.Errorf("--listen %s: %w", cfg.Listen, err)
 	}
 	n.http = &http.Server{
-		Handler:           web.Handler(web.Options{Signal: n.signal, Ready: n.Ready, Log: log}),
+		Handler: web.Handler(web.Options{
+			Signal: n.signal, Ready: n.Ready, Log: log,
+			Metrics: metrics.Handler(metrics.Sources{Bridge: n.bridge.Stats, Sessions: n.signal.Sessions}),
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -17,6 +17,8 @@ type Options struct {
 	Signal http.Handler
 	// Ready reports whether the node can take clients (for /readyz).
 	Ready func() bool
+	// Metrics serves /metrics when set.
+	Metrics http.Handler
 	Log   *slog.Logger
 }
 
@@ -33,6 +35,9 @@ func Handler(o Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", o.Signal)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static), "no-cache")))
+	if o.Metrics != nil {
+		mux.Handle("GET /metrics", o.Metrics)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
