@@ -19,7 +19,7 @@ type Options struct {
 	Ready func() bool
 	// Metrics serves /metrics when set.
 	Metrics http.Handler
-	Log   *slog.Logger
+	Log     *slog.Logger
 }
 
 // Handler returns the node's HTTP handler.
