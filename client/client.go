@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -55,7 +56,10 @@ type Config struct {
 	// SettingEngine, when set, replaces the default pion settings (tests use
 	// it for virtual networks).
 	SettingEngine *webrtc.SettingEngine
-	Log           *slog.Logger
+	// HTTPClient, when set, dials the signaling WebSocket (for a proxy, a
+	// source address, custom TLS roots).
+	HTTPClient *http.Client
+	Log        *slog.Logger
 }
 
 // Publication is one source a client publishes.
@@ -97,15 +101,16 @@ type Session struct {
 	participants map[string]protocol.Participant
 	closedReason string
 
-	neg          sync.Mutex // serialises work on the PeerConnection's descriptions
+	neg          sync.Mutex // guards pc and serialises work on its descriptions
 	remoteSet    bool
 	pendingCands []webrtc.ICECandidateInit
+	iceServers   []protocol.ICEServer
 
 	connected chan struct{}
 	connOnce  sync.Once
 
-	pubs    []publication
-	channel *webrtc.DataChannel
+	pubs    []publication       // guarded by mu
+	channel *webrtc.DataChannel // guarded by mu
 }
 
 // publication is a Publication with the transceiver that sends it.
@@ -125,7 +130,7 @@ func Join(ctx context.Context, cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, _, err := websocket.Dial(ctx, wsURL, nil)
+	ws, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPClient: cfg.HTTPClient})
 	if err != nil {
 		return nil, fmt.Errorf("client: connect %s: %w", wsURL, err)
 	}
@@ -141,7 +146,8 @@ func Join(ctx context.Context, cfg Config) (*Session, error) {
 		_ = ws.Close(websocket.StatusNormalClosure, "")
 		return nil, err
 	}
-	if err := s.setupPeer(joined); err != nil {
+	s.iceServers = joined.ICEServers
+	if err := s.setupPeer(); err != nil {
 		cancel()
 		_ = ws.Close(websocket.StatusNormalClosure, "")
 		return nil, err
@@ -195,20 +201,24 @@ func (s *Session) join(ctx context.Context) (*protocol.Joined, error) {
 	}
 }
 
-func (s *Session) setupPeer(joined *protocol.Joined) error {
+// setupPeer makes the PeerConnection to the bridge, publishes the
+// configured sources on it and starts negotiating.
+func (s *Session) setupPeer() error {
 	api, err := newAPI(s.cfg.SettingEngine, s.log)
 	if err != nil {
 		return err
 	}
 	var servers []webrtc.ICEServer
-	for _, is := range joined.ICEServers {
+	for _, is := range s.iceServers {
 		servers = append(servers, webrtc.ICEServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential})
 	}
 	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: servers, BundlePolicy: webrtc.BundlePolicyMaxBundle})
 	if err != nil {
 		return fmt.Errorf("client: peer connection: %w", err)
 	}
+	s.neg.Lock()
 	s.pc = pc
+	s.neg.Unlock()
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
 			return
@@ -227,7 +237,7 @@ func (s *Session) setupPeer(joined *protocol.Joined) error {
 		}
 	})
 	for _, p := range publications(s.cfg) {
-		if err := s.publish(p); err != nil {
+		if err := s.publish(pc, p); err != nil {
 			return err
 		}
 	}
@@ -237,7 +247,9 @@ func (s *Session) setupPeer(joined *protocol.Joined) error {
 	if err != nil {
 		return fmt.Errorf("client: data channel: %w", err)
 	}
+	s.mu.Lock()
 	s.channel = dc
+	s.mu.Unlock()
 	dc.OnMessage(s.onChannel)
 	// Negotiate once everything is in place; pion may have asked already,
 	// before there was a handler to hear it.
@@ -267,11 +279,11 @@ func publications(cfg Config) []Publication {
 	return pubs
 }
 
-func (s *Session) publish(p Publication) error {
+func (s *Session) publish(pc *webrtc.PeerConnection, p Publication) error {
 	if len(p.Tracks) == 0 {
 		return fmt.Errorf("client: publication %s has no tracks", p.Source)
 	}
-	tr, err := s.pc.AddTransceiverFromTrack(p.Tracks[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	tr, err := pc.AddTransceiverFromTrack(p.Tracks[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return fmt.Errorf("client: publish %s: %w", p.Source, err)
 	}
@@ -344,17 +356,24 @@ func (s *Session) SendConstraints(c protocol.Constraints) error {
 	if err != nil {
 		return err
 	}
-	if s.channel.ReadyState() != webrtc.DataChannelStateOpen {
-		return fmt.Errorf("client: bridge channel is %s", s.channel.ReadyState())
+	dc := s.dataChannel()
+	if dc.ReadyState() != webrtc.DataChannelStateOpen {
+		return fmt.Errorf("client: bridge channel is %s", dc.ReadyState())
 	}
-	return s.channel.SendText(string(data))
+	return dc.SendText(string(data))
+}
+
+func (s *Session) dataChannel() *webrtc.DataChannel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.channel
 }
 
 // WaitChannel blocks until the bridge channel is open.
 func (s *Session) WaitChannel(ctx context.Context) error {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
-	for s.channel.ReadyState() != webrtc.DataChannelStateOpen {
+	for s.dataChannel().ReadyState() != webrtc.DataChannelStateOpen {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("client: bridge channel not open: %w", ctx.Err())
@@ -544,6 +563,11 @@ func (s *Session) readLoop() {
 			s.mu.Lock()
 			s.closedReason = m.Reason
 			s.mu.Unlock()
+		case *protocol.Restart:
+			s.log.Info("media restart", "participant", s.self.ID, "reason", m.Reason)
+			if err := s.restartMedia(); err != nil {
+				s.log.Warn("media restart failed", "participant", s.self.ID, "err", err)
+			}
 		case *protocol.Error:
 			s.log.Warn("server error", "participant", s.self.ID, "code", m.Code, "message", m.Message, "ref", m.Ref)
 		}
@@ -583,10 +607,30 @@ func (s *Session) setErr(err error) {
 	}
 }
 
+// restartMedia replaces the PeerConnection: the bridge asked for it because
+// the participant's media moved to another bridge.
+func (s *Session) restartMedia() error {
+	s.neg.Lock()
+	old := s.pc
+	s.remoteSet = false
+	s.pendingCands = nil
+	s.neg.Unlock()
+	if old != nil {
+		_ = old.Close() // ends the remote tracks and unbinds the published ones
+	}
+	s.mu.Lock()
+	s.pubs = nil
+	s.mu.Unlock()
+	return s.setupPeer()
+}
+
 func (s *Session) shutdown() {
 	s.cancel()
-	if s.pc != nil {
-		_ = s.pc.Close()
+	s.neg.Lock()
+	pc := s.pc
+	s.neg.Unlock()
+	if pc != nil {
+		_ = pc.Close()
 	}
 	_ = s.ws.Close(websocket.StatusNormalClosure, "")
 	close(s.done)
@@ -596,7 +640,11 @@ func (s *Session) shutdown() {
 func (s *Session) ID() string { return s.self.ID }
 
 // PeerConnection is the session's connection to the bridge.
-func (s *Session) PeerConnection() *webrtc.PeerConnection { return s.pc }
+func (s *Session) PeerConnection() *webrtc.PeerConnection {
+	s.neg.Lock()
+	defer s.neg.Unlock()
+	return s.pc
+}
 
 // Participants returns everyone else in the room.
 func (s *Session) Participants() []protocol.Participant {

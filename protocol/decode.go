@@ -73,6 +73,8 @@ func newTyped(typ string) any {
 		return &Leave{}
 	case TypeClosed:
 		return &Closed{}
+	case TypeRestart:
+		return &Restart{}
 	case TypePing:
 		return &Ping{}
 	case TypePong:
@@ -105,6 +107,8 @@ func TypeOf(msg any) string {
 	case *Leave:
 		return m.Type
 	case *Closed:
+		return m.Type
+	case *Restart:
 		return m.Type
 	case *Ping:
 		return m.Type

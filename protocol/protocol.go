@@ -31,6 +31,7 @@ const (
 	TypeMute               = "mute"                // client → server
 	TypeLeave              = "leave"               // client → server
 	TypeClosed             = "closed"              // server → client
+	TypeRestart            = "restart"             // server → client
 	TypePing               = "ping"                // client → server
 	TypePong               = "pong"                // server → client
 	TypeError              = "error"               // server → client
@@ -127,6 +128,14 @@ type Leave struct {
 
 // Closed tells a client that the server ended its participation, and why.
 type Closed struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+}
+
+// Restart tells a client that its media moved (its bridge failed or is
+// draining): it closes its PeerConnection, makes a new one with the same
+// tracks and offers again. The signaling session and the room stay.
+type Restart struct {
 	Type   string `json:"type"`
 	Reason string `json:"reason"`
 }

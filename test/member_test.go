@@ -2,6 +2,8 @@ package test
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +24,9 @@ type memberOpts struct {
 	simulcast bool // ... in three layers (180p, 360p, 720p)
 	audio     bool // publish a microphone (silent until SetLevel)
 	link      *netsim.Link
+	// from dials signaling from this loopback address (127.0.0.x), which
+	// the servers' site maps place in a region.
+	from string
 }
 
 // member is a Go client that logs every packet it receives, parsed.
@@ -101,6 +106,10 @@ func joinMember(t testing.TB, ctx context.Context, url, room, name string, o mem
 		se := client.DefaultSettingEngine(testLogger(t))
 		se.SetNet(n)
 		cfg.SettingEngine = se
+	}
+	if o.from != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(o.from)}}
+		cfg.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 	}
 	s, err := client.Join(ctx, cfg)
 	if err != nil {
@@ -191,6 +200,30 @@ func (m *member) hasEnded(participant, kind string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.ended[protocol.SourceID(participant, kind)]
+}
+
+// lastPacket is when the last packet of a participant's source arrived.
+func (m *member) lastPacket(participant, kind string) time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rx := m.rx[protocol.SourceID(participant, kind)]
+	if len(rx) == 0 {
+		return time.Time{}
+	}
+	return rx[len(rx)-1].at
+}
+
+// firstAfter is when the first packet of a participant's source arrived
+// after t (zero if none has).
+func (m *member) firstAfter(participant, kind string, t time.Time) time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.rx[protocol.SourceID(participant, kind)] {
+		if r.at.After(t) {
+			return r.at
+		}
+	}
+	return time.Time{}
 }
 
 // lastHeight is the height of the last keyframe received from a source.

@@ -21,6 +21,7 @@ const usage = `Parley: self-hosted video meetings in one binary.
 
 Usage:
   parley serve [options]   run a node (web client, signaling, control, bridge)
+  parley loadtest [opts]   load a running server with synthetic participants
   parley version           print the version
 
 Run "parley serve --help" for the options.
@@ -38,6 +39,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "loadtest":
+		return loadtestCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "parley", node.Version)
 		return 0
@@ -47,6 +50,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "parley: unknown command %q\n\n%s", args[0], usage)
 	return 2
+}
+
+// drain waits until the node's conferences have moved (or its drain timeout
+// passed, or another signal came).
+func drain(n *node.Node, sigs <-chan os.Signal, log *slog.Logger) {
+	done := make(chan bool, 1)
+	go func() { done <- n.Drain() }()
+	select {
+	case emptied := <-done:
+		if emptied {
+			log.Info("drained; shutting down")
+		} else {
+			log.Warn("drain timeout passed; shutting down with participants left")
+		}
+	case <-sigs:
+		log.Info("second signal; shutting down now")
+	}
 }
 
 func serve(args []string, stderr io.Writer) int {
@@ -61,16 +81,41 @@ func serve(args []string, stderr io.Writer) int {
 	level, _ := config.ParseLevel(cfg.LogLevel)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	n, err := node.Start(ctx, cfg, log)
-	if err != nil {
-		log.Error("parley could not start", "err", err)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	type started struct {
+		n   *node.Node
+		err error
+	}
+	ready := make(chan started, 1)
+	go func() {
+		n, err := node.Start(context.Background(), cfg, log)
+		ready <- started{n, err}
+	}()
+	var n *node.Node
+	select {
+	case s := <-ready:
+		if s.err != nil {
+			log.Error("parley could not start", "err", s.err)
+			return 1
+		}
+		n = s.n
+	case <-sigs:
+		log.Error("stopped while starting")
 		return 1
 	}
 	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
+	case sig := <-sigs:
+		if sig == syscall.SIGTERM {
+			// Let conferences move to other bridges first; a second
+			// signal stops at once.
+			drain(n, sigs, log)
+		} else {
+			log.Info("shutting down")
+		}
+	case <-n.DrainStarted(): // POST /admin/drain
+		drain(n, sigs, log)
 	case err := <-n.Done():
 		log.Error("HTTP server stopped", "err", err)
 		n.Close()

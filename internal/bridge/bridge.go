@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -29,6 +30,7 @@ var (
 	ErrUnknownEndpoint = errors.New("bridge: unknown endpoint")
 	ErrUnknownOp       = errors.New("bridge: unknown endpoint operation")
 	ErrClosed          = errors.New("bridge: closed")
+	ErrDraining        = errors.New("bridge: draining; it takes no new endpoints")
 )
 
 // Config configures a bridge.
@@ -58,8 +60,10 @@ type Bridge struct {
 	conferences map[string]*conference
 	closed      bool
 	totals      totals
+	draining    atomic.Bool
+	load        loadMeter
 
-	sub    *nats.Subscription
+	subs   []*nats.Subscription
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -161,7 +165,12 @@ func (b *Bridge) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bridge: subscribe: %w", err)
 	}
-	b.sub = sub
+	asked, err := b.cfg.Bus.Subscribe(bus.BridgeStatusRequest, func(*nats.Msg) { b.publishStatus() })
+	if err != nil {
+		_ = sub.Unsubscribe()
+		return fmt.Errorf("bridge: subscribe: %w", err)
+	}
+	b.subs = []*nats.Subscription{sub, asked}
 	ctx, b.cancel = context.WithCancel(ctx)
 	b.publishStatus()
 	go b.heartbeat(ctx)
@@ -186,18 +195,46 @@ func (b *Bridge) heartbeat(ctx context.Context) {
 // Status reports the bridge's load.
 func (b *Bridge) Status() busmsg.BridgeStatus {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	st := busmsg.BridgeStatus{ID: b.cfg.ID, Region: b.cfg.Region, Version: b.cfg.Version, Conferences: len(b.conferences), Time: time.Now()}
+	st := busmsg.BridgeStatus{
+		ID: b.cfg.ID, Region: b.cfg.Region, Version: b.cfg.Version, Conferences: len(b.conferences),
+		Draining: b.draining.Load(), Stress: b.load.stress(), Time: time.Now(),
+	}
 	for _, c := range b.conferences {
 		st.Endpoints += c.size()
 	}
+	b.mu.Unlock()
 	return st
 }
 
 func (b *Bridge) publishStatus() {
+	st := b.Stats()
+	b.load.sample(st.PacketsIn + st.PacketsOut)
 	if err := b.cfg.Bus.Publish(bus.BridgeStatus, b.Status()); err != nil {
 		b.log.Warn("publish status", "err", err)
 	}
+}
+
+// Drain makes the bridge refuse new endpoints and tells control, which
+// moves its conferences elsewhere.
+func (b *Bridge) Drain() {
+	if !b.draining.Swap(true) {
+		b.log.Info("bridge draining")
+		b.publishStatus()
+	}
+}
+
+// Draining reports whether Drain was called.
+func (b *Bridge) Draining() bool { return b.draining.Load() }
+
+// Endpoints is how many endpoints the bridge holds.
+func (b *Bridge) Endpoints() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, c := range b.conferences {
+		n += c.size()
+	}
+	return n
 }
 
 // Close ends every conference and releases the media port.
@@ -211,8 +248,8 @@ func (b *Bridge) Close() {
 	confs := b.conferences
 	b.conferences = map[string]*conference{}
 	b.mu.Unlock()
-	if b.sub != nil {
-		_ = b.sub.Unsubscribe()
+	for _, sub := range b.subs {
+		_ = sub.Unsubscribe()
 	}
 	if b.cancel != nil {
 		b.cancel()
@@ -239,6 +276,9 @@ func (b *Bridge) handleRequest(msg *nats.Msg) {
 
 func (b *Bridge) do(req busmsg.EndpointRequest) (*busmsg.EndpointReply, error) {
 	if req.Op == busmsg.OpAllocate {
+		if b.draining.Load() {
+			return nil, ErrDraining
+		}
 		c, err := b.conference(req.Conference, true)
 		if err != nil {
 			return nil, err

@@ -26,17 +26,30 @@ type Lease struct {
 	revision uint64
 }
 
-// OpenLeases opens (or creates) a lease bucket whose keys live for ttl
-// unless refreshed.
-func (b *Bus) OpenLeases(ctx context.Context, bucket string, ttl time.Duration) (*Leases, error) {
-	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:  bucket,
-		TTL:     ttl,
-		Storage: jetstream.MemoryStorage,
-		History: 1,
-	})
+// OpenLeases opens a lease bucket whose keys live for ttl unless refreshed,
+// creating it with replicas copies if it does not exist yet. An existing
+// bucket is used as it is (an operator may have made it with more
+// replicas); its own TTL then applies.
+func (b *Bus) OpenLeases(ctx context.Context, bucket string, ttl time.Duration, replicas int) (*Leases, error) {
+	kv, err := b.js.KeyValue(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = b.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:   bucket,
+			TTL:      ttl,
+			Storage:  jetstream.MemoryStorage,
+			History:  1,
+			Replicas: max(replicas, 1),
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = b.js.KeyValue(ctx, bucket) // another node made it meanwhile
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bus: open lease bucket %s: %w", bucket, err)
+	}
+	st, err := kv.Status(ctx)
+	if err == nil && st.TTL() > 0 {
+		ttl = st.TTL()
 	}
 	return &Leases{kv: kv, ttl: ttl}, nil
 }

@@ -28,7 +28,7 @@ func TestLeases(t *testing.T) {
 	b := startBus(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	l, err := b.OpenLeases(ctx, "test_leases", time.Second)
+	l, err := b.OpenLeases(ctx, "test_leases", time.Second, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,10 @@ func Session(session string) string { return prefix + "session." + session }
 // BridgeStatus carries every bridge's heartbeat (busmsg.BridgeStatus).
 const BridgeStatus = prefix + "bridge.status"
 
+// BridgeStatusRequest asks every bridge for a heartbeat now; a control node
+// sends it when it starts, so that it need not wait a beat to know them.
+const BridgeStatusRequest = prefix + "bridge.status.request"
+
 // BridgeEndpoint is where one bridge takes endpoint requests (busmsg.EndpointRequest).
 func BridgeEndpoint(bridge string) string { return prefix + "bridge." + bridge + ".endpoint" }
 

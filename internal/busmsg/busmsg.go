@@ -19,6 +19,39 @@ type ClientMessage struct {
 	Data    json.RawMessage `json:"data,omitempty"`
 	// Disconnected is set instead of Data when the client's socket closed.
 	Disconnected bool `json:"disconnected,omitempty"`
+	// Region of the client, from the signal node's site map (joins).
+	Region string `json:"region,omitempty"`
+	// Rejoin is set, with Type TypeRejoin, when a signal node re-attaches a
+	// session to a room that changed owner.
+	Rejoin *Rejoin `json:"rejoin,omitempty"`
+}
+
+// Internal message types a signal node sends the room's owner, besides the
+// clients' own.
+const (
+	// TypeProbe asks the owner who it is (a request; reply ProbeReply). Signal
+	// nodes probe every room they have sessions in, to notice a lost owner.
+	TypeProbe = "owner-probe"
+	// TypeRejoin re-attaches a session after the room changed owner (a
+	// request; reply JoinReply).
+	TypeRejoin = "rejoin"
+)
+
+// ProbeReply names the room's owner. Epoch changes whenever the room is
+// created anew, on the same node or another.
+type ProbeReply struct {
+	Owner string `json:"owner"`
+	Epoch string `json:"epoch"`
+}
+
+// Rejoin is what a signal node remembers of a session, enough for a new
+// owner to take the participant over without disturbing its media.
+type Rejoin struct {
+	Name       string `json:"name"`
+	AudioMuted bool   `json:"audioMuted"`
+	VideoMuted bool   `json:"videoMuted"`
+	Bridge     string `json:"bridge"`
+	Region     string `json:"region,omitempty"`
 }
 
 // JoinReply answers a join relayed as a request. The joined message itself
@@ -26,6 +59,8 @@ type ClientMessage struct {
 // of Participant, when the join was refused.
 type JoinReply struct {
 	Participant string          `json:"participant,omitempty"`
+	Bridge      string          `json:"bridge,omitempty"`
+	Epoch       string          `json:"epoch,omitempty"`
 	Error       *protocol.Error `json:"error,omitempty"`
 }
 
@@ -35,6 +70,8 @@ type SessionEvent struct {
 	Message json.RawMessage `json:"message,omitempty"`
 	// Close asks the signal node to close the client's socket after Message.
 	Close bool `json:"close,omitempty"`
+	// Bridge is set when the participant's media moved to another bridge.
+	Bridge string `json:"bridge,omitempty"`
 }
 
 // ClaimRequest asks a control node to take ownership of Room.

@@ -48,6 +48,18 @@ func options(c *Config) []option {
 		{"node-id", "name of this node on the bus (default: random)", (*stringValue)(&c.NodeID)},
 		{"region", "region of this node, used to place participants on bridges", (*stringValue)(&c.Region)},
 		{"keyframe-interval", "shortest time between keyframe requests forwarded to one publisher", (*durationValue)(&c.KeyframeInterval)},
+		{"roles", "comma-separated roles this node runs: signal, control, bridge", (*listValue)(&c.Roles)},
+		{"nats", "URL of an external NATS cluster with JetStream (default: the embedded server)", (*stringValue)(&c.NATS)},
+		{"nats-listen", "host:port where the embedded NATS server takes other nodes (default: none)", (*stringValue)(&c.NATSListen)},
+		{"cluster-listen", "host:port where the embedded NATS server takes routes from its cluster peers (default: none)", (*stringValue)(&c.ClusterListen)},
+		{"cluster-peers", "comma-separated route URLs (nats://host:port) of the other embedded NATS servers", (*listValue)(&c.ClusterPeers)},
+		{"cluster-name", "name of the NATS cluster", (*stringValue)(&c.ClusterName)},
+		{"site-map", "comma-separated CIDR=region entries placing clients' networks in regions", (*listValue)(&c.SiteMap)},
+		{"trusted-proxies", "comma-separated CIDRs of front proxies whose X-Forwarded-For is believed", (*listValue)(&c.TrustedProxies)},
+		{"stress-threshold", "bridge stress (0..1) above which it gets no new conference", (*floatValue)(&c.StressThreshold)},
+		{"conference-cap", "most participants of one conference on one bridge, where bridges cascade (0: no cap)", (*intValue)(&c.ConferenceCap)},
+		{"drain-timeout", "how long a draining node waits for its conferences to move before exiting", (*durationValue)(&c.DrainTimeout)},
+		{"lease-ttl", "how long a room stays with a control node that stopped refreshing its lease", (*durationValue)(&c.LeaseTTL)},
 	}
 }
 
@@ -166,6 +178,18 @@ func (v *intValue) Set(s string) error {
 		return fmt.Errorf("%q is not a whole number", s)
 	}
 	*v = intValue(n)
+	return nil
+}
+
+type floatValue float64
+
+func (v *floatValue) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 64) }
+func (v *floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number", s)
+	}
+	*v = floatValue(f)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -48,6 +49,10 @@ var optionCases = []struct {
 	fileWant any
 	envWant  any
 	flagWant any
+	// also are flags that every load of this option adds, for options that
+	// are valid only together with another (that one is then not checked
+	// for its default).
+	also []string
 }{
 	{
 		name: "listen", env: "PARLEY_LISTEN",
@@ -98,6 +103,85 @@ var optionCases = []struct {
 		get: func(c Config) any { return c.KeyframeInterval },
 		def: 500 * time.Millisecond, fileWant: time.Second, envWant: 250 * time.Millisecond, flagWant: 2 * time.Second,
 	},
+	{
+		name: "roles", env: "PARLEY_ROLES",
+		yaml: `roles: [signal, control]`, envVal: " bridge ", flagVal: "signal,bridge",
+		get: func(c Config) any { return c.Roles },
+		def: []string{"signal", "control", "bridge"}, fileWant: []string{"signal", "control"},
+		envWant: []string{"bridge"}, flagWant: []string{"signal", "bridge"},
+	},
+	{
+		name: "nats", env: "PARLEY_NATS",
+		yaml: `nats: nats://nats-a.example.org:4222`, envVal: "tls://10.0.0.5:4222", flagVal: "nats://127.0.0.1:4223",
+		get: func(c Config) any { return c.NATS },
+		def: "", fileWant: "nats://nats-a.example.org:4222", envWant: "tls://10.0.0.5:4222", flagWant: "nats://127.0.0.1:4223",
+	},
+	{
+		name: "nats-listen", env: "PARLEY_NATS_LISTEN",
+		yaml: `nats_listen: ":4222"`, envVal: "127.0.0.1:4223", flagVal: "[::1]:4224",
+		get: func(c Config) any { return c.NATSListen },
+		def: "", fileWant: ":4222", envWant: "127.0.0.1:4223", flagWant: "[::1]:4224",
+	},
+	{
+		name: "cluster-listen", env: "PARLEY_CLUSTER_LISTEN",
+		yaml: `cluster_listen: 0.0.0.0:6222`, envVal: ":6223", flagVal: "10.0.0.1:6224",
+		get: func(c Config) any { return c.ClusterListen },
+		def: "", fileWant: "0.0.0.0:6222", envWant: ":6223", flagWant: "10.0.0.1:6224",
+	},
+	{
+		name: "cluster-peers", env: "PARLEY_CLUSTER_PEERS",
+		yaml:   `cluster_peers: ["nats://10.0.0.2:6222", "nats://10.0.0.3:6222"]`,
+		envVal: "nats://node-b:6222, nats://node-c:6222", flagVal: "nats://[fd00::4]:6222",
+		get: func(c Config) any { return c.ClusterPeers },
+		def: []string(nil), fileWant: []string{"nats://10.0.0.2:6222", "nats://10.0.0.3:6222"},
+		envWant: []string{"nats://node-b:6222", "nats://node-c:6222"}, flagWant: []string{"nats://[fd00::4]:6222"},
+		also: []string{"--cluster-listen=:6222"},
+	},
+	{
+		name: "cluster-name", env: "PARLEY_CLUSTER_NAME",
+		yaml: `cluster_name: eu-cluster`, envVal: "us_cluster", flagVal: "c3",
+		get: func(c Config) any { return c.ClusterName },
+		def: "parley", fileWant: "eu-cluster", envWant: "us_cluster", flagWant: "c3",
+	},
+	{
+		name: "site-map", env: "PARLEY_SITE_MAP",
+		yaml:   `site_map: ["10.0.0.0/8=eu", "192.168.0.0/16=us"]`,
+		envVal: "10.1.0.0/16=eu-west, 10.2.0.0/16=eu-east", flagVal: "0.0.0.0/0=default",
+		get: func(c Config) any { return c.SiteMap },
+		def: []string(nil), fileWant: []string{"10.0.0.0/8=eu", "192.168.0.0/16=us"},
+		envWant: []string{"10.1.0.0/16=eu-west", "10.2.0.0/16=eu-east"}, flagWant: []string{"0.0.0.0/0=default"},
+	},
+	{
+		name: "trusted-proxies", env: "PARLEY_TRUSTED_PROXIES",
+		yaml: `trusted_proxies: [10.0.0.0/8, "fd00::/8"]`, envVal: "172.16.0.0/12", flagVal: "127.0.0.1/32,::1/128",
+		get: func(c Config) any { return c.TrustedProxies },
+		def: []string(nil), fileWant: []string{"10.0.0.0/8", "fd00::/8"},
+		envWant: []string{"172.16.0.0/12"}, flagWant: []string{"127.0.0.1/32", "::1/128"},
+	},
+	{
+		name: "stress-threshold", env: "PARLEY_STRESS_THRESHOLD",
+		yaml: `stress_threshold: 0.9`, envVal: " 0.5 ", flagVal: "1",
+		get: func(c Config) any { return c.StressThreshold },
+		def: 0.8, fileWant: 0.9, envWant: 0.5, flagWant: 1.0,
+	},
+	{
+		name: "conference-cap", env: "PARLEY_CONFERENCE_CAP",
+		yaml: `conference_cap: 50`, envVal: "25", flagVal: "8",
+		get: func(c Config) any { return c.ConferenceCap },
+		def: 0, fileWant: 50, envWant: 25, flagWant: 8,
+	},
+	{
+		name: "drain-timeout", env: "PARLEY_DRAIN_TIMEOUT",
+		yaml: `drain_timeout: 90s`, envVal: "2m", flagVal: "1s",
+		get: func(c Config) any { return c.DrainTimeout },
+		def: time.Minute, fileWant: 90 * time.Second, envWant: 2 * time.Minute, flagWant: time.Second,
+	},
+	{
+		name: "lease-ttl", env: "PARLEY_LEASE_TTL",
+		yaml: `lease_ttl: 5s`, envVal: "10s", flagVal: "1m",
+		get: func(c Config) any { return c.LeaseTTL },
+		def: 3 * time.Second, fileWant: 5 * time.Second, envWant: 10 * time.Second, flagWant: time.Minute,
+	},
 }
 
 func TestLoadPrecedence(t *testing.T) {
@@ -124,7 +208,7 @@ func TestLoadPrecedence(t *testing.T) {
 				{"flag before --config", []string{flagArg, "--config", file}, map[string]string{oc.env: oc.envVal}, oc.flagWant},
 			}
 			for _, l := range layers {
-				cfg, err, _ := load(t, l.args, l.env)
+				cfg, err, _ := load(t, append(l.args, oc.also...), l.env)
 				if err != nil {
 					t.Errorf("%s: Load: %v", l.name, err)
 					continue
@@ -133,9 +217,15 @@ func TestLoadPrecedence(t *testing.T) {
 					t.Errorf("%s: %s = %#v, want %#v", l.name, oc.name, got, l.want)
 				}
 				// Setting one option leaves every other at its default.
+			others:
 				for _, other := range optionCases {
 					if other.name == oc.name {
 						continue
+					}
+					for _, a := range oc.also {
+						if strings.HasPrefix(a, "--"+other.name+"=") {
+							continue others
+						}
 					}
 					if got := other.get(cfg); !reflect.DeepEqual(got, other.def) {
 						t.Errorf("%s: setting %s changed %s to %#v", l.name, oc.name, other.name, got)
@@ -157,7 +247,16 @@ func TestLoadDefaults(t *testing.T) {
 }
 
 func TestLoadWholeFile(t *testing.T) {
-	file := writeConfig(t, `# every option
+	// --nats excludes the embedded server's listeners, so one file cannot
+	// set every option: the first sets all but nats, the second nats.
+	tests := []struct {
+		name string
+		yaml string
+		want Config
+	}{
+		{
+			name: "embedded cluster",
+			yaml: `# every option but nats
 listen: 0.0.0.0:443
 udp_port: 3478
 public_ip:
@@ -168,23 +267,69 @@ log_level: WARN
 node_id: n1
 region: eu
 keyframe_interval: 750ms
-`)
-	cfg, err, _ := load(t, []string{"--config=" + file}, nil)
-	if err != nil {
-		t.Fatalf("Load: %v", err)
+roles:
+  - control
+  - bridge
+nats_listen: 0.0.0.0:4222
+cluster_listen: 0.0.0.0:6222
+cluster_peers:
+  - nats://10.0.0.2:6222
+  - nats://10.0.0.3:6222
+cluster_name: eu-cluster
+site_map:
+  - 10.1.0.0/16=eu-west
+  - 2001:db8::/32=us
+trusted_proxies:
+  - 10.0.0.0/8
+  - ::1/128
+stress_threshold: 0.75
+conference_cap: 40
+drain_timeout: 5m
+lease_ttl: 10s
+`,
+			want: Config{
+				Listen:           "0.0.0.0:443",
+				UDPPort:          3478,
+				PublicIP:         []string{"203.0.113.7", "2001:db8::1"},
+				DataDir:          "/data",
+				LogLevel:         "WARN",
+				NodeID:           "n1",
+				Region:           "eu",
+				KeyframeInterval: 750 * time.Millisecond,
+				Roles:            []string{"control", "bridge"},
+				NATSListen:       "0.0.0.0:4222",
+				ClusterListen:    "0.0.0.0:6222",
+				ClusterPeers:     []string{"nats://10.0.0.2:6222", "nats://10.0.0.3:6222"},
+				ClusterName:      "eu-cluster",
+				SiteMap:          []string{"10.1.0.0/16=eu-west", "2001:db8::/32=us"},
+				TrustedProxies:   []string{"10.0.0.0/8", "::1/128"},
+				StressThreshold:  0.75,
+				ConferenceCap:    40,
+				DrainTimeout:     5 * time.Minute,
+				LeaseTTL:         10 * time.Second,
+			},
+		},
+		{
+			name: "external NATS",
+			yaml: "roles: signal\nnats: tls://nats.example.org:4222\n",
+			want: func() Config {
+				c := Default()
+				c.Roles = []string{"signal"}
+				c.NATS = "tls://nats.example.org:4222"
+				return c
+			}(),
+		},
 	}
-	want := Config{
-		Listen:           "0.0.0.0:443",
-		UDPPort:          3478,
-		PublicIP:         []string{"203.0.113.7", "2001:db8::1"},
-		DataDir:          "/data",
-		LogLevel:         "WARN",
-		NodeID:           "n1",
-		Region:           "eu",
-		KeyframeInterval: 750 * time.Millisecond,
-	}
-	if !reflect.DeepEqual(cfg, want) {
-		t.Errorf("Load =\n %+v\nwant\n %+v", cfg, want)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err, _ := load(t, []string{"--config=" + writeConfig(t, tc.yaml)}, nil)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !reflect.DeepEqual(cfg, tc.want) {
+				t.Errorf("Load =\n %+v\nwant\n %+v", cfg, tc.want)
+			}
+		})
 	}
 }
 
@@ -200,32 +345,75 @@ func TestLoadConfigFlagOverridesConfigEnv(t *testing.T) {
 	}
 }
 
-func TestLoadPublicIPForms(t *testing.T) {
-	tests := []struct {
-		name string
-		yaml string
-		args []string
-		want []string
-	}{
-		{"block list", "public_ip:\n  - 203.0.113.7\n  - 2001:db8::1\n", nil, []string{"203.0.113.7", "2001:db8::1"}},
-		{"flow list", "public_ip: [203.0.113.7, 198.51.100.1]\n", nil, []string{"203.0.113.7", "198.51.100.1"}},
-		{"scalar", "public_ip: 203.0.113.7\n", nil, []string{"203.0.113.7"}},
-		{"comma-separated scalar", "public_ip: \"203.0.113.7, 198.51.100.1,\"\n", nil, []string{"203.0.113.7", "198.51.100.1"}},
-		{"empty list", "public_ip: []\n", nil, nil},
-		{"null keeps default", "public_ip:\n", nil, nil},
-		{"flag replaces the file's list", "public_ip: [203.0.113.7, 198.51.100.1]\n", []string{"--public-ip", "192.0.2.1"}, []string{"192.0.2.1"}},
-		{"empty flag clears the file's list", "public_ip: [203.0.113.7]\n", []string{"--public-ip="}, nil},
-		{"repeated flag keeps the last", "", []string{"--public-ip", "192.0.2.1", "--public-ip", "192.0.2.2,192.0.2.3"}, []string{"192.0.2.2", "192.0.2.3"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"--config", writeConfig(t, tc.yaml)}, tc.args...)
-			cfg, err, _ := load(t, args, nil)
-			if err != nil {
-				t.Fatalf("Load: %v", err)
+// listCases are the list options, each with three valid items.
+var listCases = []struct {
+	name  string // flag name
+	items [3]string
+	get   func(Config) []string
+	def   []string
+	// emptyOK is false where an empty list fails validation.
+	emptyOK bool
+	also    []string // flags the option needs to validate
+}{
+	{name: "public-ip", items: [3]string{"203.0.113.7", "2001:db8::1", "198.51.100.1"}, get: func(c Config) []string { return c.PublicIP }, emptyOK: true},
+	{name: "roles", items: [3]string{"signal", "control", "bridge"}, get: func(c Config) []string { return c.Roles }, def: []string{"signal", "control", "bridge"}},
+	{
+		name: "cluster-peers", items: [3]string{"nats://10.0.0.2:6222", "nats://[fd00::3]:6222", "nats://node-4:6222"},
+		get: func(c Config) []string { return c.ClusterPeers }, emptyOK: true, also: []string{"--cluster-listen=:6222"},
+	},
+	{name: "site-map", items: [3]string{"10.0.0.0/8=eu", "2001:db8::/32=us", "0.0.0.0/0=default"}, get: func(c Config) []string { return c.SiteMap }, emptyOK: true},
+	{name: "trusted-proxies", items: [3]string{"10.0.0.0/8", "::1/128", "172.16.0.0/12"}, get: func(c Config) []string { return c.TrustedProxies }, emptyOK: true},
+}
+
+func TestLoadListForms(t *testing.T) {
+	for _, lc := range listCases {
+		t.Run(lc.name, func(t *testing.T) {
+			key, flagName := yamlKey(lc.name), "--"+lc.name
+			a, b, c := lc.items[0], lc.items[1], lc.items[2]
+			// YAML needs quotes around items such as 2001:db8::1 only in
+			// places; quote them all in flow lists and scalars.
+			tests := []struct {
+				name string
+				yaml string
+				args []string
+				want []string
+				// empty is set where the result is the empty list.
+				empty bool
+			}{
+				{name: "block list", yaml: fmt.Sprintf("%s:\n  - %s\n  - %s\n", key, a, b), want: []string{a, b}},
+				{name: "flow list", yaml: fmt.Sprintf("%s: [%q, %q]\n", key, a, c), want: []string{a, c}},
+				{name: "one-item list", yaml: fmt.Sprintf("%s: [%q]\n", key, b), want: []string{b}},
+				{name: "scalar", yaml: fmt.Sprintf("%s: %q\n", key, a), want: []string{a}},
+				{name: "comma-separated scalar", yaml: fmt.Sprintf("%s: \"%s, %s,\"\n", key, a, b), want: []string{a, b}},
+				{name: "empty list", yaml: key + ": []\n", empty: true},
+				{name: "null keeps default", yaml: key + ":\n", want: lc.def},
+				{name: "flag replaces the file's list", yaml: fmt.Sprintf("%s: [%q, %q]\n", key, a, b), args: []string{flagName, c}, want: []string{c}},
+				{name: "env replaces the file's list", yaml: fmt.Sprintf("%s: [%q, %q]\n", key, a, b), want: []string{b, c}},
+				{name: "empty flag clears the file's list", yaml: fmt.Sprintf("%s: [%q]\n", key, a), args: []string{flagName + "="}, empty: true},
+				{name: "repeated flag keeps the last", args: []string{flagName, a, flagName, b + "," + c}, want: []string{b, c}},
 			}
-			if !reflect.DeepEqual(cfg.PublicIP, tc.want) {
-				t.Errorf("PublicIP = %#v, want %#v", cfg.PublicIP, tc.want)
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					args := append([]string{"--config", writeConfig(t, tc.yaml)}, tc.args...)
+					args = append(args, lc.also...)
+					var env map[string]string
+					if strings.HasPrefix(tc.name, "env") {
+						env = map[string]string{envName(lc.name): b + " , " + c}
+					}
+					cfg, err, _ := load(t, args, env)
+					if tc.empty && !lc.emptyOK {
+						if err == nil || !strings.Contains(err.Error(), flagName+" (") {
+							t.Errorf("Load with an empty %s: error %v, want one naming %s", lc.name, err, flagName)
+						}
+						return
+					}
+					if err != nil {
+						t.Fatalf("Load: %v", err)
+					}
+					if got := lc.get(cfg); !reflect.DeepEqual(got, tc.want) {
+						t.Errorf("%s = %#v, want %#v", lc.name, got, tc.want)
+					}
+				})
 			}
 		})
 	}
@@ -296,10 +484,51 @@ func TestLoadErrors(t *testing.T) {
 		{name: "region empty", args: []string{"--region="}, want: []string{"--region"}, invalid: true},
 		{name: "region with space", yaml: "region: eu west\n", want: []string{"--region", `"eu west"`}, invalid: true},
 
+		{name: "roles unknown by flag", args: []string{"--roles", "x"}, want: []string{"--roles", `"x"`}, invalid: true},
+		{name: "roles unknown by env", env: map[string]string{"PARLEY_ROLES": "signal,relay"}, want: []string{"--roles", "PARLEY_ROLES", `"relay"`}, invalid: true},
+		{name: "roles upper case in file list", yaml: "roles: [signal, Bridge]\n", want: []string{"--roles", "YAML roles", `"Bridge"`}, invalid: true},
+		{name: "roles empty by flag", args: []string{"--roles="}, want: []string{"--roles", "at least one"}, invalid: true},
+		{name: "roles only commas by env", env: map[string]string{"PARLEY_ROLES": " , "}, want: []string{"--roles", "at least one"}, invalid: true},
+
+		{name: "nats http URL", args: []string{"--nats", "http://x"}, want: []string{"--nats (", `"http://x"`, "nats://"}, invalid: true},
+		{name: "nats without scheme by env", env: map[string]string{"PARLEY_NATS": "nats.example.org:4222"}, want: []string{"--nats (", "PARLEY_NATS", `"nats.example.org:4222"`}, invalid: true},
+		{name: "nats with cluster-listen", args: []string{"--nats", "nats://x:4222", "--cluster-listen", ":6222"}, want: []string{"--nats (", "--cluster-listen"}, invalid: true},
+		{name: "nats with nats-listen by env", env: map[string]string{"PARLEY_NATS": "nats://x:4222", "PARLEY_NATS_LISTEN": ":4222"}, want: []string{"--nats (", "--nats-listen"}, invalid: true},
+		{name: "nats with a cluster in file", yaml: "nats: nats://x:4222\ncluster_listen: \":6222\"\ncluster_peers: [\"nats://y:6222\"]\n", want: []string{"--nats (", "--cluster-peers"}, invalid: true},
+		{name: "nats-listen without port", args: []string{"--nats-listen", "4222"}, want: []string{"--nats-listen", `"4222"`}, invalid: true},
+		{name: "nats-listen port 0", env: map[string]string{"PARLEY_NATS_LISTEN": ":0"}, want: []string{"--nats-listen", `"0"`, "1 to 65535"}, invalid: true},
+		{name: "cluster-listen port too large", yaml: "cluster_listen: \":70000\"\n", want: []string{"--cluster-listen", `"70000"`}, invalid: true},
+		{name: "cluster-peers without cluster-listen", args: []string{"--cluster-peers", "nats://10.0.0.2:6222"}, want: []string{"--cluster-peers", "needs --cluster-listen"}, invalid: true},
+		{name: "cluster-peers not a URL", args: []string{"--cluster-listen", ":6222", "--cluster-peers", "10.0.0.2:6222"}, want: []string{"--cluster-peers", `"10.0.0.2:6222"`, "nats://"}, invalid: true},
+		{name: "cluster-name with space", args: []string{"--cluster-name", "eu cluster"}, want: []string{"--cluster-name", `"eu cluster"`}, invalid: true},
+		{name: "cluster-name empty", env: map[string]string{"PARLEY_CLUSTER_NAME": " "}, want: []string{"--cluster-name"}, invalid: true},
+
+		{name: "site-map without =", args: []string{"--site-map", "10.0.0.0/8"}, want: []string{"--site-map", `"10.0.0.0/8"`, "CIDR=region"}, invalid: true},
+		{name: "site-map not a CIDR by env", env: map[string]string{"PARLEY_SITE_MAP": "x=eu"}, want: []string{"--site-map", `"x"`, "not a CIDR"}, invalid: true},
+		{name: "site-map bad region in file", yaml: "site_map: [\"10.0.0.0/8=bad region\"]\n", want: []string{"--site-map", "YAML site_map", `"bad region"`}, invalid: true},
+		{name: "site-map as a YAML mapping", yaml: "site_map:\n  10.0.0.0/8: eu\n", want: []string{"$FILE", "site_map", "not a mapping"}, invalid: true},
+		{name: "trusted-proxies address", args: []string{"--trusted-proxies", "10.0.0.0/8,10.0.0.1"}, want: []string{"--trusted-proxies", `"10.0.0.1"`, "not a CIDR"}, invalid: true},
+		{name: "trusted-proxies hostname in file", yaml: "trusted_proxies: [proxy.example.org]\n", want: []string{"--trusted-proxies", `"proxy.example.org"`}, invalid: true},
+
+		{name: "stress-threshold 0", args: []string{"--stress-threshold", "0"}, want: []string{"--stress-threshold", "above 0"}, invalid: true},
+		{name: "stress-threshold 1.5 by env", env: map[string]string{"PARLEY_STRESS_THRESHOLD": "1.5"}, want: []string{"--stress-threshold", "1.5", "at most 1"}, invalid: true},
+		{name: "stress-threshold NaN", args: []string{"--stress-threshold", "NaN"}, want: []string{"--stress-threshold", "NaN"}, invalid: true},
+		{name: "stress-threshold not a number by flag", args: []string{"--stress-threshold", "high"}, want: []string{"-stress-threshold", `"high"`, "not a number"}},
+		{name: "stress-threshold not a number by env", env: map[string]string{"PARLEY_STRESS_THRESHOLD": "80%"}, want: []string{"PARLEY_STRESS_THRESHOLD", `"80%"`, "not a number"}, invalid: true},
+		{name: "stress-threshold not a number by file", yaml: "stress_threshold: high\n", want: []string{"$FILE", "stress_threshold", `"high"`, "not a number"}, invalid: true},
+		{name: "stress-threshold as a YAML list", yaml: "stress_threshold: [0.5]\n", want: []string{"$FILE", "stress_threshold", "not a list"}, invalid: true},
+		{name: "conference-cap -1", args: []string{"--conference-cap=-1"}, want: []string{"--conference-cap", "-1", "negative"}, invalid: true},
+		{name: "conference-cap fraction in file", yaml: "conference_cap: 2.5\n", want: []string{"$FILE", "conference_cap", `"2.5"`, "whole number"}, invalid: true},
+		{name: "drain-timeout 0", args: []string{"--drain-timeout", "0"}, want: []string{"--drain-timeout", "0s", "at least 1s"}, invalid: true},
+		{name: "drain-timeout without unit in file", yaml: "drain_timeout: 60\n", want: []string{"$FILE", "drain_timeout", `"60"`, "not a duration"}, invalid: true},
+		{name: "lease-ttl 0", env: map[string]string{"PARLEY_LEASE_TTL": "0s"}, want: []string{"--lease-ttl", "0s", "between 1s and 1m"}, invalid: true},
+		{name: "lease-ttl 2m", args: []string{"--lease-ttl", "2m"}, want: []string{"--lease-ttl", "2m0s", "between 1s and 1m"}, invalid: true},
+		{name: "nats as a YAML list", yaml: "nats: [nats://a:4222, nats://b:4222]\n", want: []string{"$FILE", "key nats", "not a list"}, invalid: true},
+
 		{
 			name: "every problem is reported at once",
-			args: []string{"--udp-port", "70000", "--log-level", "loud", "--region", "a b"},
-			want: []string{"--udp-port", "--log-level", "--region"}, invalid: true,
+			args: []string{"--udp-port", "70000", "--log-level", "loud", "--region", "a b", "--roles", "x", "--lease-ttl", "0"},
+			want: []string{"--udp-port", "--log-level", "--region", "--roles", "--lease-ttl"}, invalid: true,
 		},
 
 		{name: "unknown YAML key", yaml: "bogus: 1\n", want: []string{"$FILE", `unknown key "bogus"`}, invalid: true},

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -25,6 +26,7 @@ import (
 var (
 	ErrNoBridge    = errors.New("control: no bridge available")
 	ErrRoomClosing = errors.New("control: room is closing; claim it again")
+	ErrNotReady    = errors.New("control: not ready (the bus's key-value store is not available yet)")
 )
 
 // Config configures a control node.
@@ -40,13 +42,22 @@ type Config struct {
 	EmptyRoomGrace time.Duration
 	// ICEServers are handed to every participant at join.
 	ICEServers []protocol.ICEServer
+	// LeaseReplicas is how many copies of the lease bucket the bus keeps,
+	// when control creates it.
+	LeaseReplicas int
+	// Selector places participants on bridges; nil uses DefaultSelector
+	// with StressThreshold and ConferenceCap.
+	Selector        Selector
+	StressThreshold float64
+	ConferenceCap   int
 }
 
 // Control is one control node.
 type Control struct {
 	cfg     Config
 	log     *slog.Logger
-	leases  *bus.Leases
+	leases  *bus.Leases // set once, when ready
+	ready   atomic.Bool
 	bridges *registry
 
 	mu    sync.Mutex
@@ -64,7 +75,10 @@ func New(cfg Config) *Control {
 		cfg.Log = slog.Default()
 	}
 	if cfg.LeaseTTL == 0 {
-		cfg.LeaseTTL = 6 * time.Second
+		cfg.LeaseTTL = 3 * time.Second
+	}
+	if cfg.Selector == nil {
+		cfg.Selector = DefaultSelector{StressThreshold: cfg.StressThreshold, ConferenceCap: cfg.ConferenceCap}
 	}
 	if cfg.EmptyRoomGrace == 0 {
 		cfg.EmptyRoomGrace = 10 * time.Second
@@ -80,11 +94,6 @@ func New(cfg Config) *Control {
 // Start opens the lease bucket and subscribes to claims and bridge
 // heartbeats.
 func (c *Control) Start(ctx context.Context) error {
-	leases, err := c.cfg.Bus.OpenLeases(ctx, bus.RoomLeaseBucket, c.cfg.LeaseTTL)
-	if err != nil {
-		return err
-	}
-	c.leases = leases
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	status, err := c.cfg.Bus.Subscribe(bus.BridgeStatus, func(m *nats.Msg) {
 		var st busmsg.BridgeStatus
@@ -100,8 +109,45 @@ func (c *Control) Start(ctx context.Context) error {
 		return fmt.Errorf("control: subscribe: %w", err)
 	}
 	c.subs = []*nats.Subscription{status, claim}
+	// Hear from every bridge now rather than at its next beat.
+	if err := c.cfg.Bus.Publish(bus.BridgeStatusRequest, struct{}{}); err != nil {
+		c.log.Warn("ask bridges for status", "err", err)
+	}
+	c.wg.Add(1)
+	go c.openLeases()
 	return nil
 }
+
+// openLeases opens the room lease bucket, retrying while the bus's
+// key-value store is not up yet (a clustered bus forms after its peers
+// start). Until then the node claims no rooms.
+func (c *Control) openLeases() {
+	defer c.wg.Done()
+	for attempt := 0; ; attempt++ {
+		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+		leases, err := c.cfg.Bus.OpenLeases(ctx, bus.RoomLeaseBucket, c.cfg.LeaseTTL, c.cfg.LeaseReplicas)
+		cancel()
+		if err == nil {
+			c.mu.Lock()
+			c.leases = leases
+			c.mu.Unlock()
+			c.ready.Store(true)
+			c.log.Info("control ready", "lease_ttl", leases.TTL())
+			return
+		}
+		if attempt%10 == 0 {
+			c.log.Warn("waiting for the bus's key-value store", "err", err)
+		}
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// Ready reports whether the node can own rooms.
+func (c *Control) Ready() bool { return c.ready.Load() }
 
 // Close leaves every room this node owns (participants' bridges stay as
 // they are) and stops.
@@ -147,6 +193,9 @@ func (c *Control) claim(name string) (string, error) {
 	defer c.mu.Unlock()
 	if _, ok := c.rooms[name]; ok {
 		return c.cfg.NodeID, nil
+	}
+	if c.leases == nil {
+		return "", ErrNotReady
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 	defer cancel()

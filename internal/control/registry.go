@@ -1,7 +1,6 @@
 package control
 
 import (
-	"sort"
 	"sync"
 	"time"
 
@@ -13,25 +12,37 @@ type registry struct {
 	deadAfter time.Duration
 
 	mu      sync.Mutex
-	bridges map[string]bridgeEntry
+	bridges map[string]*bridgeEntry
 	changed chan struct{} // closed and replaced on every update
 }
 
 type bridgeEntry struct {
 	status   busmsg.BridgeStatus
 	lastSeen time.Time
+	// placed counts endpoints this node put on the bridge since its last
+	// heartbeat, which that heartbeat does not include yet.
+	placed int
 }
 
 func newRegistry(deadAfter time.Duration) *registry {
-	return &registry{deadAfter: deadAfter, bridges: map[string]bridgeEntry{}, changed: make(chan struct{})}
+	return &registry{deadAfter: deadAfter, bridges: map[string]*bridgeEntry{}, changed: make(chan struct{})}
 }
 
 func (r *registry) update(st busmsg.BridgeStatus) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.bridges[st.ID] = bridgeEntry{status: st, lastSeen: time.Now()}
+	r.bridges[st.ID] = &bridgeEntry{status: st, lastSeen: time.Now()}
 	close(r.changed)
 	r.changed = make(chan struct{})
+}
+
+// placed notes an endpoint put on a bridge, until its next heartbeat.
+func (r *registry) placed(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.bridges[id]; e != nil {
+		e.placed++
+	}
 }
 
 // alive reports whether a bridge has been heard from recently.
@@ -42,36 +53,30 @@ func (r *registry) alive(id string) bool {
 	return ok && time.Since(e.lastSeen) < r.deadAfter
 }
 
-// pick chooses a bridge for a new participant: the bridge the conference
-// already uses if it is alive, else a live, non-draining bridge in the
-// participant's region with the fewest endpoints, else any live one.
-func (r *registry) pick(region, current string) (string, bool) {
+// usable reports whether a bridge is alive and not draining.
+func (r *registry) usable(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.bridges[id]
+	return ok && time.Since(e.lastSeen) < r.deadAfter && !e.status.Draining
+}
+
+// live lists the bridges heard from recently.
+func (r *registry) live() []BridgeInfo {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
-	if e, ok := r.bridges[current]; ok && now.Sub(e.lastSeen) < r.deadAfter && !e.status.Draining {
-		return current, true
-	}
-	var live []busmsg.BridgeStatus
-	for _, e := range r.bridges {
-		if now.Sub(e.lastSeen) < r.deadAfter && !e.status.Draining {
-			live = append(live, e.status)
+	out := make([]BridgeInfo, 0, len(r.bridges))
+	for id, e := range r.bridges {
+		if now.Sub(e.lastSeen) >= r.deadAfter {
+			continue
 		}
+		out = append(out, BridgeInfo{
+			ID: id, Region: e.status.Region, Stress: e.status.Stress,
+			Draining: e.status.Draining, Endpoints: e.status.Endpoints + e.placed,
+		})
 	}
-	if len(live) == 0 {
-		return "", false
-	}
-	sort.Slice(live, func(i, j int) bool {
-		ri, rj := live[i].Region == region, live[j].Region == region
-		if ri != rj {
-			return ri
-		}
-		if live[i].Endpoints != live[j].Endpoints {
-			return live[i].Endpoints < live[j].Endpoints
-		}
-		return live[i].ID < live[j].ID
-	})
-	return live[0].ID, true
+	return out
 }
 
 // wait blocks until the registry changes or the timer fires.

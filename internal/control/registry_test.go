@@ -1,51 +1,79 @@
 package control
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/parley/parley/internal/busmsg"
 )
 
-func TestRegistryPick(t *testing.T) {
-	r := newRegistry(time.Second)
-	if _, ok := r.pick("eu", ""); ok {
-		t.Fatal("an empty registry picked a bridge")
+func TestDefaultSelector(t *testing.T) {
+	bridges := []BridgeInfo{
+		{ID: "eu-busy", Region: "eu", Stress: 0.5, Endpoints: 50},
+		{ID: "eu-idle", Region: "eu", Stress: 0.1, Endpoints: 3},
+		{ID: "eu-hot", Region: "eu", Stress: 0.95, Endpoints: 1},
+		{ID: "us-idle", Region: "us", Stress: 0.0, Endpoints: 0},
+		{ID: "eu-draining", Region: "eu", Draining: true},
 	}
-	r.update(busmsg.BridgeStatus{ID: "eu-busy", Region: "eu", Endpoints: 50})
-	r.update(busmsg.BridgeStatus{ID: "eu-idle", Region: "eu", Endpoints: 3})
-	r.update(busmsg.BridgeStatus{ID: "us-idle", Region: "us", Endpoints: 0})
-	r.update(busmsg.BridgeStatus{ID: "eu-draining", Region: "eu", Endpoints: 0, Draining: true})
-
+	s := DefaultSelector{StressThreshold: 0.8, ConferenceCap: 2}
 	for _, tc := range []struct {
-		name, region, current, want string
+		name string
+		p    Placement
+		want string
 	}{
-		{"region first, then fewest endpoints", "eu", "", "eu-idle"},
-		{"another region", "us", "", "us-idle"},
-		{"unknown region falls back to the least loaded", "ap", "", "us-idle"},
-		{"the conference keeps its bridge", "us", "eu-busy", "eu-busy"},
-		{"a draining bridge is not kept", "eu", "eu-draining", "eu-idle"},
-		{"an unknown current bridge is ignored", "eu", "gone", "eu-idle"},
+		{"region first, then the least stressed", Placement{Region: "eu"}, "eu-idle"},
+		{"another region", Placement{Region: "us"}, "us-idle"},
+		{"unknown region: the least stressed anywhere", Placement{Region: "ap"}, "us-idle"},
+		{"the conference keeps its bridge", Placement{Region: "us", Conference: map[string]int{"eu-busy": 5}}, "eu-busy"},
+		{"a stressed bridge keeps its conference", Placement{Region: "eu", Conference: map[string]int{"eu-hot": 1}}, "eu-hot"},
+		{"a draining bridge does not", Placement{Region: "eu", Conference: map[string]int{"eu-draining": 4}}, "eu-idle"},
+		{"a dead bridge does not", Placement{Region: "eu", Conference: map[string]int{"gone": 4}}, "eu-idle"},
+		{"the cap does not split a conference that cannot cascade", Placement{Region: "eu", Conference: map[string]int{"eu-busy": 2}}, "eu-busy"},
+		{"the cap moves newcomers where conferences cascade", Placement{Region: "eu", Conference: map[string]int{"eu-busy": 2}, Cascading: true}, "eu-idle"},
+		{"the bridge carrying most of a cascaded conference", Placement{Region: "us", Conference: map[string]int{"eu-busy": 1, "eu-idle": 0}, Cascading: true}, "eu-busy"},
 	} {
-		got, ok := r.pick(tc.region, tc.current)
-		if !ok || got != tc.want {
-			t.Errorf("%s: pick(%q, %q) = %q, want %q", tc.name, tc.region, tc.current, got, tc.want)
+		got, err := s.Select(tc.p, bridges)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: got %q, %v; want %q", tc.name, got, err, tc.want)
 		}
+	}
+	// All above the threshold: the least stressed still takes it.
+	hot := []BridgeInfo{{ID: "a", Stress: 0.9}, {ID: "b", Stress: 0.85}}
+	if got, _ := s.Select(Placement{}, hot); got != "b" {
+		t.Errorf("all stressed: got %q, want b", got)
+	}
+	if _, err := s.Select(Placement{}, []BridgeInfo{{ID: "d", Draining: true}}); !errors.Is(err, ErrNoBridgeFits) {
+		t.Errorf("only draining bridges: %v, want ErrNoBridgeFits", err)
 	}
 }
 
-func TestRegistryForgetsSilentBridges(t *testing.T) {
-	r := newRegistry(50 * time.Millisecond)
-	r.update(busmsg.BridgeStatus{ID: "a", Region: "eu"})
-	if !r.alive("a") {
-		t.Fatal("a fresh bridge is not alive")
+func TestRegistryLivenessAndPlacements(t *testing.T) {
+	r := newRegistry(60 * time.Millisecond)
+	r.update(busmsg.BridgeStatus{ID: "a", Region: "eu", Endpoints: 4})
+	r.update(busmsg.BridgeStatus{ID: "d", Region: "eu", Draining: true})
+	if !r.alive("a") || !r.usable("a") {
+		t.Fatal("a fresh bridge is not usable")
 	}
-	time.Sleep(80 * time.Millisecond)
-	if r.alive("a") {
-		t.Error("a silent bridge is still alive")
+	if !r.alive("d") || r.usable("d") {
+		t.Fatal("a draining bridge must be alive but not usable")
 	}
-	if _, ok := r.pick("eu", "a"); ok {
-		t.Error("a silent bridge was picked")
+	r.placed("a")
+	r.placed("a")
+	for _, b := range r.live() {
+		if b.ID == "a" && b.Endpoints != 6 {
+			t.Errorf("endpoints %d, want 4 reported + 2 placed", b.Endpoints)
+		}
+	}
+	r.update(busmsg.BridgeStatus{ID: "a", Region: "eu", Endpoints: 6})
+	for _, b := range r.live() {
+		if b.ID == "a" && b.Endpoints != 6 {
+			t.Errorf("after a heartbeat: endpoints %d, want 6", b.Endpoints)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if r.alive("a") || len(r.live()) != 0 {
+		t.Error("silent bridges are still alive")
 	}
 }
 

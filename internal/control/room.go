@@ -2,6 +2,8 @@ package control
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,12 +19,19 @@ import (
 	"github.com/parley/parley/protocol"
 )
 
-const bridgeTimeout = 5 * time.Second
+// bridgeTimeout bounds a request to a bridge; a dead bridge must not hold
+// up the room for long.
+const bridgeTimeout = 2 * time.Second
+
+// healthEvery is how often a room checks that its participants' bridges
+// are alive and not draining.
+const healthEvery = 250 * time.Millisecond
 
 // participant is one member of a room.
 type participant struct {
 	id         string // also the session id and the bridge endpoint id
 	name       string
+	region     string
 	bridge     string
 	audioMuted bool
 	videoMuted bool
@@ -47,6 +56,7 @@ type room struct {
 	c     *Control
 	log   *slog.Logger
 	lease *bus.Lease
+	epoch string // new every time the room is created, here or elsewhere
 
 	qmu   sync.Mutex
 	queue []item
@@ -64,6 +74,7 @@ func newRoom(c *Control, name string, lease *bus.Lease) (*room, error) {
 		c:            c,
 		log:          c.log.With("room", name),
 		lease:        lease,
+		epoch:        newEpoch(),
 		wake:         make(chan struct{}, 1),
 		participants: map[string]*participant{},
 		emptySince:   time.Now(),
@@ -72,6 +83,11 @@ func newRoom(c *Control, name string, lease *bus.Lease) (*room, error) {
 		var cm busmsg.ClientMessage
 		if err := bus.Decode(m, &cm); err != nil {
 			bus.Respond(m, nil, err)
+			return
+		}
+		if cm.Type == busmsg.TypeProbe {
+			// Answered here, not in the queue: a busy room is still alive.
+			bus.Respond(m, busmsg.ProbeReply{Owner: c.cfg.NodeID, Epoch: r.epoch}, nil)
 			return
 		}
 		it := item{client: &cm}
@@ -123,8 +139,12 @@ func (r *room) pop() (item, bool) {
 func (r *room) run(ctx context.Context) {
 	refresh := time.NewTicker(r.c.leases.TTL() / 3)
 	defer refresh.Stop()
+	health := time.NewTicker(healthEvery)
+	defer health.Stop()
 	for {
 		select {
+		case <-health.C:
+			r.checkBridges(ctx)
 		case <-ctx.Done():
 			r.shutdown(false)
 			return
@@ -189,7 +209,10 @@ func (r *room) handle(ctx context.Context, it item) {
 			r.log.Debug("client message failed", "session", it.client.Session, "type", it.client.Type, "err", err)
 		}
 		if it.msg != nil { // a join: the signal node waits for the outcome
-			reply := busmsg.JoinReply{Participant: it.client.Session}
+			reply := busmsg.JoinReply{Participant: it.client.Session, Epoch: r.epoch}
+			if p := r.participants[it.client.Session]; p != nil {
+				reply.Bridge = p.bridge
+			}
 			if err != nil {
 				e := errorReply(it.client.Type, err)
 				reply = busmsg.JoinReply{Error: &e}
@@ -207,12 +230,16 @@ func (r *room) handleClient(ctx context.Context, m *busmsg.ClientMessage) error 
 	if m.Disconnected {
 		return r.remove(ctx, m.Session, "")
 	}
+	if m.Type == busmsg.TypeRejoin && m.Rejoin != nil {
+		r.rejoin(m.Session, m.Rejoin)
+		return nil
+	}
 	msg, err := protocol.Decode(m.Data)
 	if err != nil {
 		return err
 	}
 	if j, ok := msg.(*protocol.Join); ok {
-		return r.join(ctx, m.Session, j)
+		return r.join(ctx, m.Session, j, m.Region)
 	}
 	p := r.participants[m.Session]
 	if p == nil {
@@ -239,18 +266,19 @@ func (r *room) handleClient(ctx context.Context, m *busmsg.ClientMessage) error 
 	return &protocol.DecodeError{Code: protocol.CodeWrongDirection, Message: fmt.Sprintf("%s is not a client message", m.Type)}
 }
 
-func (r *room) join(ctx context.Context, session string, j *protocol.Join) error {
+func (r *room) join(ctx context.Context, session string, j *protocol.Join, region string) error {
 	if _, ok := r.participants[session]; ok {
 		return &protocol.DecodeError{Code: protocol.CodeAlreadyJoined, Message: "this connection has already joined"}
 	}
-	bridge, err := r.pickBridge()
+	bridge, err := r.pickBridge(region)
 	if err != nil {
 		return err
 	}
-	p := &participant{id: session, name: j.Name, bridge: bridge}
+	p := &participant{id: session, name: j.Name, region: region, bridge: bridge}
 	if _, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpAllocate}); err != nil {
 		return fmt.Errorf("%w: allocate endpoint on %s: %v", ErrNoBridge, bridge, err)
 	}
+	r.c.bridges.placed(bridge)
 	others := make([]protocol.Participant, 0, len(r.order))
 	for _, id := range r.order {
 		others = append(others, r.participants[id].public())
@@ -273,23 +301,88 @@ func (r *room) iceServers() []protocol.ICEServer {
 	return r.c.cfg.ICEServers
 }
 
-// pickBridge returns the conference's bridge, or picks one, waiting a little
-// for a heartbeat when none is known yet (at start-up).
-func (r *room) pickBridge() (string, error) {
-	current := ""
-	for _, id := range r.order {
-		current = r.participants[id].bridge
-		break
-	}
+// pickBridge places a participant from region: where the conference is,
+// else by the selector. At start-up, when no bridge is known yet, it waits
+// a little for a heartbeat.
+func (r *room) pickBridge(region string) (string, error) {
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		if id, ok := r.c.bridges.pick(r.c.cfg.Region, current); ok {
+		live := r.c.bridges.live()
+		id, err := r.c.cfg.Selector.Select(r.placement(region), live)
+		if err == nil {
+			r.log.Debug("bridge picked", "region", region, "bridge", id, "candidates", live)
 			return id, nil
 		}
 		if time.Now().After(deadline) {
 			return "", &protocol.DecodeError{Code: protocol.CodeUnavailable, Message: "no media bridge is available; try again shortly"}
 		}
 		r.c.bridges.wait(time.Until(deadline))
+	}
+}
+
+// placement describes the conference for the selector: how many
+// participants each usable bridge carries.
+func (r *room) placement(region string) Placement {
+	p := Placement{Region: region, Conference: map[string]int{}}
+	for _, part := range r.participants {
+		if r.c.bridges.usable(part.bridge) {
+			p.Conference[part.bridge]++
+		}
+	}
+	return p
+}
+
+// rejoin takes over a participant whose room changed owner: its media is
+// already on its bridge, so nothing is allocated and nobody is told. If the
+// bridge is gone, the next health check moves it.
+func (r *room) rejoin(session string, info *busmsg.Rejoin) {
+	p := r.participants[session]
+	if p == nil {
+		p = &participant{id: session}
+		r.participants[session] = p
+		r.order = append(r.order, session)
+	}
+	p.name, p.region, p.bridge = info.Name, info.Region, info.Bridge
+	p.audioMuted, p.videoMuted = info.AudioMuted, info.VideoMuted
+	r.log.Info("participant re-attached", "participant", session, "bridge", info.Bridge, "size", len(r.participants))
+}
+
+// checkBridges moves the participants whose bridge died or drains to a
+// usable one, all to the same bridge, and tells their clients to
+// renegotiate their media there.
+func (r *room) checkBridges(ctx context.Context) {
+	var moving []*participant
+	for _, id := range r.order {
+		if p := r.participants[id]; !r.c.bridges.usable(p.bridge) {
+			moving = append(moving, p)
+		}
+	}
+	if len(moving) == 0 {
+		return
+	}
+	target, err := r.c.cfg.Selector.Select(r.placement(moving[0].region), r.c.bridges.live())
+	if err != nil {
+		r.log.Warn("no bridge to move participants to", "participants", len(moving), "err", err)
+		return
+	}
+	for _, p := range moving {
+		old := p.bridge
+		moved := *p
+		moved.bridge = target
+		if _, err := r.bridgeRequest(ctx, &moved, busmsg.EndpointRequest{Op: busmsg.OpAllocate}); err != nil {
+			r.log.Warn("move participant", "participant", p.id, "to", target, "err", err)
+			continue
+		}
+		r.c.bridges.placed(target)
+		if r.c.bridges.alive(old) {
+			// Draining: free the old endpoint now that the new one exists.
+			if _, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpExpire}); err != nil {
+				r.log.Debug("expire moved endpoint", "participant", p.id, "err", err)
+			}
+		}
+		p.bridge = target
+		r.sendEvent(p.id, protocol.Restart{Type: protocol.TypeRestart, Reason: "media moved to another bridge"}, busmsg.SessionEvent{Bridge: target})
+		r.log.Info("participant moved", "participant", p.id, "from", old, "to", target)
 	}
 }
 
@@ -318,8 +411,10 @@ func (r *room) remove(ctx context.Context, id, reason string) error {
 			break
 		}
 	}
-	if _, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpExpire}); err != nil {
-		r.log.Warn("expire endpoint", "participant", id, "err", err)
+	if r.c.bridges.alive(p.bridge) {
+		if _, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpExpire}); err != nil && ctx.Err() == nil {
+			r.log.Warn("expire endpoint", "participant", id, "err", err)
+		}
 	}
 	if reason != "" {
 		r.send(id, protocol.Closed{Type: protocol.TypeClosed, Reason: reason}, true)
@@ -359,14 +454,26 @@ func (r *room) bridgeRequest(ctx context.Context, p *participant, req busmsg.End
 
 // send delivers a protocol message to one session.
 func (r *room) send(session string, msg any, closeAfter bool) {
+	r.sendEvent(session, msg, busmsg.SessionEvent{Close: closeAfter})
+}
+
+// sendEvent delivers a protocol message with the event's other fields.
+func (r *room) sendEvent(session string, msg any, ev busmsg.SessionEvent) {
 	data, err := json.Marshal(msg)
 	if err != nil {
 		r.log.Error("encode message", "err", err)
 		return
 	}
-	if err := r.c.cfg.Bus.Publish(bus.Session(session), busmsg.SessionEvent{Message: data, Close: closeAfter}); err != nil {
+	ev.Message = data
+	if err := r.c.cfg.Bus.Publish(bus.Session(session), ev); err != nil {
 		r.log.Warn("send to session", "session", session, "err", err)
 	}
+}
+
+func newEpoch() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // broadcast delivers a message to everyone but except.

@@ -12,6 +12,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley/parley/internal/bridge"
@@ -28,16 +31,21 @@ var Version = "dev"
 
 // Node is a running Parley node.
 type Node struct {
-	cfg      config.Config
-	log      *slog.Logger
-	embedded *bus.Embedded
-	bus      *bus.Bus
-	bridge   *bridge.Bridge
-	control  *control.Control
-	signal   *signal.Server
-	http     *http.Server
-	listener net.Listener
-	served   chan error
+	cfg          config.Config
+	log          *slog.Logger
+	embedded     *bus.Embedded
+	bus          *bus.Bus
+	bridge       *bridge.Bridge
+	control      *control.Control
+	signal       *signal.Server
+	http         *http.Server
+	listener     net.Listener
+	served       chan error
+	draining     atomic.Bool
+	drainStarted chan struct{}
+	drained      chan struct{}
+	closing      chan struct{}
+	closeOnce    sync.Once
 }
 
 // Start brings every role up. On error, whatever started is stopped again.
@@ -46,7 +54,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 		cfg.NodeID = randomID()
 	}
 	log = log.With("node", cfg.NodeID)
-	n = &Node{cfg: cfg, log: log, served: make(chan error, 1)}
+	n = &Node{cfg: cfg, log: log, served: make(chan error, 1), drainStarted: make(chan struct{}), drained: make(chan struct{}), closing: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -54,58 +62,129 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 		}
 	}()
 
-	if n.embedded, err = bus.StartEmbedded(bus.EmbeddedOptions{Name: cfg.NodeID, StoreDir: cfg.DataDir, Log: log}); err != nil {
+	if err = n.startBus(); err != nil {
 		return nil, err
 	}
-	if n.bus, err = bus.Connect(bus.Options{Embedded: n.embedded, Name: "parley-" + cfg.NodeID, Log: log}); err != nil {
-		return nil, err
+	if cfg.Has(config.RoleBridge) {
+		n.bridge, err = bridge.New(bridge.Config{
+			ID: cfg.NodeID, Region: cfg.Region, Version: Version, UDPPort: cfg.UDPPort, PublicIPs: cfg.PublicIP,
+			KeyframeInterval: cfg.KeyframeInterval, Bus: n.bus, Log: log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("--udp-port %d: %w", cfg.UDPPort, err)
+		}
+		if err = n.bridge.Start(ctx); err != nil {
+			return nil, err
+		}
 	}
-	n.bridge, err = bridge.New(bridge.Config{
-		ID: cfg.NodeID, Region: cfg.Region, Version: Version, UDPPort: cfg.UDPPort, PublicIPs: cfg.PublicIP,
-		KeyframeInterval: cfg.KeyframeInterval, Bus: n.bus, Log: log,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("--udp-port %d: %w", cfg.UDPPort, err)
+	if cfg.Has(config.RoleControl) {
+		n.control = control.New(control.Config{
+			NodeID: cfg.NodeID, Region: cfg.Region, Bus: n.bus, Log: log,
+			LeaseTTL: cfg.LeaseTTL, LeaseReplicas: n.leaseReplicas(),
+			StressThreshold: cfg.StressThreshold, ConferenceCap: cfg.ConferenceCap,
+		})
+		if err = n.control.Start(ctx); err != nil {
+			return nil, err
+		}
 	}
-	if err = n.bridge.Start(ctx); err != nil {
-		return nil, err
+	sources := metrics.Sources{}
+	if cfg.Has(config.RoleSignal) {
+		sites, _ := config.ParseSiteMap(cfg.SiteMap) // validated with the config
+		n.signal = signal.New(signal.Config{NodeID: cfg.NodeID, Bus: n.bus, Log: log, Sites: sites, TrustedProxies: cfg.TrustedProxies})
+		sources.Sessions = n.signal.Sessions
 	}
-	n.control = control.New(control.Config{NodeID: cfg.NodeID, Region: cfg.Region, Bus: n.bus, Log: log})
-	if err = n.control.Start(ctx); err != nil {
-		return nil, err
+	if n.bridge != nil {
+		sources.Bridge = n.bridge.Stats
 	}
-	n.signal = signal.New(signal.Config{NodeID: cfg.NodeID, Bus: n.bus, Log: log})
 
 	if n.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("--listen %s: %w", cfg.Listen, err)
 	}
+	opts := web.Options{Ready: n.Ready, Log: log, Metrics: metrics.Handler(sources), Drain: n.startDrain}
+	if n.signal != nil {
+		opts.Signal = n.signal
+	}
 	n.http = &http.Server{
-		Handler: web.Handler(web.Options{
-			Signal: n.signal, Ready: n.Ready, Log: log,
-			Metrics: metrics.Handler(metrics.Sources{Bridge: n.bridge.Stats, Sessions: n.signal.Sessions}),
-		}),
+		Handler:           web.Handler(opts),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go func() { n.served <- n.http.Serve(n.listener) }()
-	log.Info("parley is serving", "http", n.listener.Addr().String(), "udp_port", n.bridge.UDPPort(), "region", cfg.Region, "version", Version)
+	log.Info("parley is serving", "http", n.listener.Addr().String(), "roles", strings.Join(cfg.Roles, ","), "media_port", n.MediaPort(), "region", cfg.Region, "version", Version)
 	return n, nil
+}
+
+// startBus connects to the external NATS, or starts the embedded server
+// (clustered with its peers when configured) and connects in process.
+func (n *Node) startBus() error {
+	cfg := n.cfg
+	opts := bus.Options{URL: cfg.NATS, Name: "parley-" + cfg.NodeID, Log: n.log}
+	if cfg.NATS == "" {
+		var err error
+		n.embedded, err = bus.StartEmbedded(n.embeddedOptions())
+		if err != nil {
+			return err
+		}
+		opts.Embedded = n.embedded
+	}
+	var err error
+	n.bus, err = bus.Connect(opts)
+	if err != nil && cfg.NATS != "" {
+		return fmt.Errorf("--nats %s: %w", cfg.NATS, err)
+	}
+	return err
+}
+
+func (n *Node) embeddedOptions() bus.EmbeddedOptions {
+	return bus.EmbeddedOptions{
+		Name: n.cfg.NodeID, StoreDir: n.cfg.DataDir, Log: n.log,
+		Listen:      n.cfg.NATSListen,
+		ClusterName: n.cfg.ClusterName, ClusterListen: n.cfg.ClusterListen, Routes: n.cfg.ClusterPeers,
+	}
+}
+
+// leaseReplicas is how many copies of the room leases the bus keeps: as
+// many as the embedded cluster allows, up to three; one on an external
+// NATS (an operator who wants more creates the bucket first).
+func (n *Node) leaseReplicas() int {
+	if n.cfg.NATS != "" {
+		return 1
+	}
+	return n.embeddedOptions().Replicas()
 }
 
 // Addr is the HTTP listener's address.
 func (n *Node) Addr() net.Addr { return n.listener.Addr() }
 
-// MediaPort is the bridge's UDP port.
-func (n *Node) MediaPort() int { return n.bridge.UDPPort() }
+// MediaPort is the bridge's UDP port (0 without the bridge role).
+func (n *Node) MediaPort() int {
+	if n.bridge == nil {
+		return 0
+	}
+	return n.bridge.UDPPort()
+}
 
-// Ready reports whether the node can take clients.
-func (n *Node) Ready() bool { return n.bus != nil && n.bus.Connected() }
+// NATSURL is where other processes reach this node's embedded NATS server
+// ("" when it listens on no port or the node uses an external NATS).
+func (n *Node) NATSURL() string {
+	if n.embedded == nil || n.cfg.NATSListen == "" {
+		return ""
+	}
+	return n.embedded.ClientURL()
+}
+
+// Ready reports whether the node can take clients: connected to its bus
+// and not draining.
+func (n *Node) Ready() bool {
+	return n.bus != nil && n.bus.Connected() && !n.draining.Load() && (n.control == nil || n.control.Ready())
+}
 
 // Done is closed with the HTTP server's error if it stops on its own.
 func (n *Node) Done() <-chan error { return n.served }
 
 // Close stops every role, clients first.
 func (n *Node) Close() {
+	n.closeOnce.Do(func() { close(n.closing) })
 	if n.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = n.http.Shutdown(ctx)

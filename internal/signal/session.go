@@ -29,8 +29,16 @@ type session struct {
 	outbox chan outgoing
 
 	room   string // set once joined
+	region string // from the site map
 	sub    *nats.Subscription
 	cancel context.CancelFunc
+
+	// What a new room owner needs to take the participant over.
+	stateMu sync.Mutex
+	name    string
+	audio   bool // muted
+	video   bool // muted
+	bridge  string
 
 	closeOnce sync.Once
 }
@@ -64,6 +72,7 @@ func (ss *session) run(parent context.Context) {
 	}()
 	ss.readLoop(ctx)
 	if ss.room != "" {
+		ss.s.unwatch(ss.room, ss)
 		msg := busmsg.ClientMessage{Session: ss.id, Type: protocol.TypeLeave, Disconnected: true}
 		if err := ss.s.cfg.Bus.Publish(bus.RoomControl(ss.room), msg); err != nil {
 			ss.log.Warn("relay disconnect", "err", err)
@@ -89,6 +98,11 @@ func (ss *session) fromBus(m *nats.Msg) {
 	if err := bus.Decode(m, &ev); err != nil {
 		ss.log.Warn("bad session event", "err", err)
 		return
+	}
+	if ev.Bridge != "" {
+		ss.stateMu.Lock()
+		ss.bridge = ev.Bridge
+		ss.stateMu.Unlock()
 	}
 	select {
 	case ss.outbox <- outgoing{data: ev.Message, close: ev.Close}:
@@ -219,6 +233,11 @@ func (ss *session) handle(ctx context.Context, data []byte) {
 		ss.reject(&protocol.DecodeError{Code: protocol.CodeNotJoined, Ref: typ, Message: "send join first"})
 		return
 	}
+	if m, ok := msg.(*protocol.Mute); ok {
+		ss.stateMu.Lock()
+		ss.audio, ss.video = m.Audio, m.Video
+		ss.stateMu.Unlock()
+	}
 	cm := busmsg.ClientMessage{Session: ss.id, Type: typ, Data: append(json.RawMessage(nil), data...)}
 	if err := ss.s.cfg.Bus.Publish(bus.RoomControl(ss.room), cm); err != nil {
 		ss.log.Warn("relay", "type", typ, "err", err)
@@ -232,7 +251,7 @@ func (ss *session) join(ctx context.Context, j *protocol.Join) {
 		return
 	}
 	data, _ := json.Marshal(j) // normalised room and name
-	reply, err := ss.s.relayJoin(ctx, j.Room, busmsg.ClientMessage{Session: ss.id, Type: protocol.TypeJoin, Data: data})
+	reply, err := ss.s.relayJoin(ctx, j.Room, busmsg.ClientMessage{Session: ss.id, Type: protocol.TypeJoin, Data: data, Region: ss.region})
 	if err != nil {
 		ss.log.Warn("join failed", "room", j.Room, "err", err)
 		ss.reject(&protocol.DecodeError{Code: protocol.CodeUnavailable, Ref: j.Type, Message: "the room could not be reached; try again"})
@@ -244,4 +263,15 @@ func (ss *session) join(ctx context.Context, j *protocol.Join) {
 	}
 	ss.room = j.Room
 	ss.log = ss.log.With("room", j.Room)
+	ss.stateMu.Lock()
+	ss.name, ss.bridge = j.Name, reply.Bridge
+	ss.stateMu.Unlock()
+	ss.s.watch(j.Room, reply.Epoch, ss)
+}
+
+// rejoinInfo is what the session tells a new room owner.
+func (ss *session) rejoinInfo() *busmsg.Rejoin {
+	ss.stateMu.Lock()
+	defer ss.stateMu.Unlock()
+	return &busmsg.Rejoin{Name: ss.name, AudioMuted: ss.audio, VideoMuted: ss.video, Bridge: ss.bridge, Region: ss.region}
 }

@@ -12,7 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +23,7 @@ import (
 
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/busmsg"
+	"github.com/parley/parley/internal/config"
 )
 
 // Errors of the edge.
@@ -36,6 +40,9 @@ const (
 	writeTimeout   = 10 * time.Second
 	outboxSize     = 512
 	requestTimeout = 10 * time.Second
+	// joinPatience is how long a join waits for a room whose owner was lost
+	// to be claimed again (the lease's TTL, and some).
+	joinPatience = 8 * time.Second
 )
 
 // Config configures the edge.
@@ -47,6 +54,10 @@ type Config struct {
 	// the form of websocket.AcceptOptions.OriginPatterns. The page's own host
 	// is always allowed.
 	OriginPatterns []string
+	// Sites map client networks to regions, for placing media.
+	Sites []config.Site
+	// TrustedProxies are front proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string
 }
 
 // Server is the WebSocket endpoint.
@@ -56,8 +67,10 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	watches  map[string]*roomWatch // by room
 	wg       sync.WaitGroup
 	closed   bool
+	proxies  []netip.Prefix
 }
 
 // New makes the edge.
@@ -65,7 +78,13 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Server{cfg: cfg, log: cfg.Log.With("signal", cfg.NodeID), sessions: map[string]*session{}}
+	s := &Server{cfg: cfg, log: cfg.Log.With("signal", cfg.NodeID), sessions: map[string]*session{}, watches: map[string]*roomWatch{}}
+	for _, p := range cfg.TrustedProxies {
+		if prefix, err := netip.ParsePrefix(p); err == nil {
+			s.proxies = append(s.proxies, prefix)
+		}
+	}
+	return s
 }
 
 // Sessions is the number of open client sessions.
@@ -84,6 +103,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(hardReadLimit)
 	sess := newSession(s, conn, newID(), r.RemoteAddr)
+	sess.region = s.regionOf(r)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -110,7 +130,12 @@ func (s *Server) Close() {
 	for _, sess := range s.sessions {
 		sessions = append(sessions, sess)
 	}
+	watches := s.watches
+	s.watches = map[string]*roomWatch{}
 	s.mu.Unlock()
+	for _, w := range watches {
+		w.stop()
+	}
 	for _, sess := range sessions {
 		sess.close(websocket.StatusGoingAway, "server shutting down")
 	}
@@ -118,10 +143,15 @@ func (s *Server) Close() {
 }
 
 // relayJoin asks the room's owner to admit the session, claiming the room
-// for some control node first when it has no owner.
+// for some control node first when it has no owner. While a lost owner's
+// lease runs out, it keeps trying for up to joinPatience.
 func (s *Server) relayJoin(ctx context.Context, room string, msg busmsg.ClientMessage) (busmsg.JoinReply, error) {
 	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
+	deadline := time.Now().Add(joinPatience)
+	for attempt := 0; time.Now().Before(deadline); attempt++ {
+		if attempt > 0 {
+			time.Sleep(200 * time.Millisecond)
+		}
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		reply, err := bus.Request[busmsg.JoinReply](rctx, s.cfg.Bus, bus.RoomControl(room), msg)
 		cancel()
@@ -144,6 +174,53 @@ func (s *Server) relayJoin(ctx context.Context, room string, msg busmsg.ClientMe
 		}
 	}
 	return busmsg.JoinReply{}, lastErr
+}
+
+// regionOf places a client by its address (from X-Forwarded-For when the
+// request came through a trusted proxy) in the site map.
+func (s *Server) regionOf(r *http.Request) string {
+	if len(s.cfg.Sites) == 0 {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return ""
+	}
+	ip = ip.Unmap()
+	if s.trusted(ip) {
+		// The rightmost address a trusted proxy did not add is the client's.
+		hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break
+			}
+			ip = hop.Unmap()
+			if !s.trusted(ip) {
+				break
+			}
+		}
+	}
+	best, bits := "", -1
+	for _, site := range s.cfg.Sites {
+		if site.Prefix.Contains(ip) && site.Prefix.Bits() > bits {
+			best, bits = site.Region, site.Prefix.Bits()
+		}
+	}
+	return best
+}
+
+func (s *Server) trusted(ip netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func newID() string {

@@ -5,7 +5,9 @@ package web
 import (
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 
 	"github.com/parley/parley/protocol"
 	client "github.com/parley/parley/web"
@@ -19,7 +21,9 @@ type Options struct {
 	Ready func() bool
 	// Metrics serves /metrics when set.
 	Metrics http.Handler
-	Log     *slog.Logger
+	// Drain starts draining the node (POST /admin/drain).
+	Drain func()
+	Log   *slog.Logger
 }
 
 // Handler returns the node's HTTP handler.
@@ -33,8 +37,17 @@ func Handler(o Options) http.Handler {
 		panic(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /ws", o.Signal)
-	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static), "no-cache")))
+	if o.Drain != nil {
+		mux.HandleFunc("POST /admin/drain", func(w http.ResponseWriter, r *http.Request) {
+			if !fromLoopback(r) {
+				http.Error(w, "drain is accepted from this machine only", http.StatusForbidden)
+				return
+			}
+			o.Drain()
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte("draining\n"))
+		})
+	}
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics)
 	}
@@ -51,6 +64,12 @@ func Handler(o Options) http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	if o.Signal == nil {
+		// A node without the signal role serves health, metrics and admin only.
+		return securityHeaders(mux)
+	}
+	mux.Handle("GET /ws", o.Signal)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static), "no-cache")))
 	serveIndex := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
@@ -69,6 +88,16 @@ func Handler(o Options) http.Handler {
 		serveIndex(w, r)
 	})
 	return securityHeaders(mux)
+}
+
+// fromLoopback reports whether a request came from this machine.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 func cacheFor(h http.Handler, policy string) http.Handler {

@@ -26,6 +26,7 @@ export class Meeting {
   #sig = new Signaling();
   #peer = null;
   #bridge = null;
+  #iceServers = [];
   #ended = false;
   #screen = null; // our screen share's track while sharing
   #people = new Map(); // participant id → {id, name, audioMuted, videoMuted}; others only
@@ -62,6 +63,7 @@ export class Meeting {
       .on('answer', (msg) => this.#peer?.receive(msg))
       .on('candidate', (msg) => this.#peer?.receive(msg))
       .on('error', ({ code, message }) => this.#onNotice(code || 'unknown', message))
+      .on('restart', () => this.#restartMedia())
       .on('closed', ({ reason }) => this.#end('closed', reason));
 
     let joined;
@@ -79,9 +81,16 @@ export class Meeting {
     for (const p of joined.participants ?? []) this.#upsert(p);
     this.#renderSelf();
     this.#sendMute();
+    this.#iceServers = joined.iceServers ?? [];
+    this.#connectMedia();
+  }
+
+  /** Makes the PeerConnection to the bridge and the bridge channel on it. */
+  #connectMedia() {
+    const sig = this.#sig;
     try {
       this.#peer = new Peer({
-        iceServers: joined.iceServers ?? [],
+        iceServers: this.#iceServers,
         stream: this.#media.stream,
         send: (msg) => sig.send(msg),
         onTrack: (source, track, stream) => this.#attach(source, track, stream),
@@ -97,6 +106,19 @@ export class Meeting {
       onForwarded: () => this.#renderAll(),
       onLayers: (source, active) => this.#setLayers(source, active),
     });
+    if (this.#screen) this.#peer.publisher.startScreen(this.#screen);
+  }
+
+  /**
+   * The server moved our media to another bridge (the old one failed or is
+   * draining): start over with a new PeerConnection; the room stays.
+   */
+  #restartMedia() {
+    if (this.#ended) return;
+    this.#peer?.close();
+    this.#peer = null;
+    this.#bridge = null;
+    this.#connectMedia();
   }
 
   /** The other participants, for window.parley.participants(). */
