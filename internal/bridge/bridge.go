@@ -40,6 +40,12 @@ type Config struct {
 	Version string
 	// UDPPort carries all media; 0 picks a free port.
 	UDPPort int
+	// NoUDP turns UDP media off: clients reach the bridge over ICE-TCP (or
+	// through TURN) only.
+	NoUDP bool
+	// TCPListener, when set, takes ICE-TCP connections (RFC 4571 framing),
+	// typically the ICE-TCP share of the node's one TCP port.
+	TCPListener net.Listener
 	// PublicIPs replace the host's addresses in ICE candidates when set.
 	PublicIPs []string
 	// KeyframeInterval is the shortest time between keyframe requests sent to
@@ -53,8 +59,9 @@ type Config struct {
 type Bridge struct {
 	cfg Config
 	log *slog.Logger
-	api *webrtc.API
-	mux *ice.MultiUDPMuxDefault
+	api    *webrtc.API
+	mux    *ice.MultiUDPMuxDefault // nil when UDP is off
+	tcpMux ice.TCPMux              // nil without ICE-TCP
 
 	mu          sync.Mutex
 	conferences map[string]*conference
@@ -75,35 +82,49 @@ func New(cfg Config) (*Bridge, error) {
 		cfg.Log = slog.Default()
 	}
 	log := cfg.Log.With("bridge", cfg.ID)
-	// One socket per local address, all on the media port, so that replies
-	// leave from the address the client sent to. Link-local IPv6 addresses
-	// are of no use to clients.
-	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort,
-		ice.UDPMuxFromPortWithLoopback(),
-		ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return !ip.IsLinkLocalUnicast() }),
-		ice.UDPMuxFromPortWithReadBufferSize(udpBufferSize),
-		ice.UDPMuxFromPortWithWriteBufferSize(udpBufferSize),
-		ice.UDPMuxFromPortWithLogger(rtc.LoggerFactory(cfg.Log).NewLogger("udpmux")),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("bridge: media port %d: %w", cfg.UDPPort, err)
+	if cfg.NoUDP && cfg.TCPListener == nil {
+		return nil, errors.New("bridge: with UDP off, ICE-TCP needs a listener")
 	}
-	api, err := newAPI(cfg, mux)
+	b := &Bridge{cfg: cfg, log: log, conferences: map[string]*conference{}, done: make(chan struct{})}
+	if !cfg.NoUDP {
+		// One socket per local address, all on the media port, so that
+		// replies leave from the address the client sent to. Link-local
+		// IPv6 addresses are of no use to clients.
+		mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort,
+			ice.UDPMuxFromPortWithLoopback(),
+			ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return !ip.IsLinkLocalUnicast() }),
+			ice.UDPMuxFromPortWithReadBufferSize(udpBufferSize),
+			ice.UDPMuxFromPortWithWriteBufferSize(udpBufferSize),
+			ice.UDPMuxFromPortWithLogger(rtc.LoggerFactory(cfg.Log).NewLogger("udpmux")),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("bridge: media port %d: %w", cfg.UDPPort, err)
+		}
+		b.mux = mux
+	}
+	if cfg.TCPListener != nil {
+		b.tcpMux = webrtc.NewICETCPMux(rtc.LoggerFactory(cfg.Log).NewLogger("tcpmux"), cfg.TCPListener, 64)
+	}
+	api, err := b.newAPI()
 	if err != nil {
-		_ = mux.Close()
+		b.closeMuxes()
 		return nil, err
 	}
-	return &Bridge{
-		cfg:         cfg,
-		log:         log,
-		api:         api,
-		mux:         mux,
-		conferences: map[string]*conference{},
-		done:        make(chan struct{}),
-	}, nil
+	b.api = api
+	return b, nil
 }
 
-func newAPI(cfg Config, mux ice.UDPMux) (*webrtc.API, error) {
+func (b *Bridge) closeMuxes() {
+	if b.mux != nil {
+		_ = b.mux.Close()
+	}
+	if b.tcpMux != nil {
+		_ = b.tcpMux.Close()
+	}
+}
+
+func (b *Bridge) newAPI() (*webrtc.API, error) {
+	cfg := b.cfg
 	m, err := rtc.MediaEngine()
 	if err != nil {
 		return nil, err
@@ -114,8 +135,16 @@ func newAPI(cfg Config, mux ice.UDPMux) (*webrtc.API, error) {
 	}
 	var s webrtc.SettingEngine
 	s.LoggerFactory = rtc.LoggerFactory(cfg.Log)
-	s.SetICEUDPMux(mux)
-	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	var networks []webrtc.NetworkType
+	if b.mux != nil {
+		s.SetICEUDPMux(b.mux)
+		networks = append(networks, webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6)
+	}
+	if b.tcpMux != nil {
+		s.SetICETCPMux(b.tcpMux)
+		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
+	}
+	s.SetNetworkTypes(networks)
 	s.SetIncludeLoopbackCandidate(true)
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	s.SetICETimeouts(5*time.Second, 15*time.Second, 2*time.Second)
@@ -136,9 +165,13 @@ func newAPI(cfg Config, mux ice.UDPMux) (*webrtc.API, error) {
 // video to many receivers must not overflow it.
 const udpBufferSize = 4 << 20
 
-// UDPAddrs are the bound media addresses, one per local address.
+// UDPAddrs are the bound media addresses, one per local address (none when
+// UDP is off).
 func (b *Bridge) UDPAddrs() []*net.UDPAddr {
 	var out []*net.UDPAddr
+	if b.mux == nil {
+		return nil
+	}
 	for _, a := range b.mux.GetListenAddresses() {
 		if ua, ok := a.(*net.UDPAddr); ok {
 			out = append(out, ua)
@@ -258,7 +291,7 @@ func (b *Bridge) Close() {
 	for _, c := range confs {
 		c.close()
 	}
-	_ = b.mux.Close()
+	b.closeMuxes()
 }
 
 func (b *Bridge) handleRequest(msg *nats.Msg) {

@@ -74,6 +74,79 @@ type Config struct {
 	// LeaseTTL is how long a room stays with a control node that stopped
 	// refreshing its lease.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+
+	// TLSListen is the one TCP port for everything in production (443):
+	// HTTPS, WebSocket, TURN over TLS and ICE-TCP, told apart by their
+	// first bytes. Empty serves plain HTTP on Listen only.
+	TLSListen string `yaml:"tls_listen"`
+	// TLSCert and TLSKey are PEM files; without them ACME (ACMEDomains) or,
+	// failing that, a self-signed certificate for development is used.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// ACMEDomains are the host names to get certificates for from Let's
+	// Encrypt (ACME); ACMEEmail is the account's contact.
+	ACMEDomains []string `yaml:"acme_domains"`
+	ACMEEmail   string   `yaml:"acme_email"`
+	// MediaUDP turns the bridge's UDP media port off when false: clients
+	// then reach it over ICE-TCP or TURN only.
+	MediaUDP bool `yaml:"media_udp"`
+
+	// TURNSecret is the shared secret of TURN REST credentials; set, it
+	// runs the embedded TURN server (or signs for TURNURLs).
+	TURNSecret string `yaml:"turn_secret"`
+	// TURNListen is the embedded TURN server's UDP and TCP port ("" for
+	// none; TURN over TLS always rides on TLSListen).
+	TURNListen string `yaml:"turn_listen"`
+	// TURNRealm is the TURN realm.
+	TURNRealm string `yaml:"turn_realm"`
+	// TURNRelayPorts is the relay port range, "min-max".
+	TURNRelayPorts string `yaml:"turn_relay_ports"`
+	// TURNMaxAllocations caps allocations per user.
+	TURNMaxAllocations int `yaml:"turn_max_allocations"`
+	// TURNMaxBitrate caps each allocation, bits per second each way (0: none).
+	TURNMaxBitrate int `yaml:"turn_max_bitrate"`
+	// TURNAllowPeers are CIDRs relaying may reach despite the deny list
+	// (the bridges' private addresses, for example).
+	TURNAllowPeers []string `yaml:"turn_allow_peers"`
+	// TURNURLs names an external TURN server (coturn with use-auth-secret);
+	// set, no embedded one runs and participants get these URLs.
+	TURNURLs []string `yaml:"turn_urls"`
+	// TURNCredentialTTL is how long issued TURN credentials are valid.
+	TURNCredentialTTL time.Duration `yaml:"turn_credential_ttl"`
+	// PublicHost is the host name clients use to reach the node, in the
+	// TURN URLs they are given; empty uses the host of their request.
+	PublicHost string `yaml:"public_host"`
+
+	// AllowGuests lets people without a token join.
+	AllowGuests bool `yaml:"allow_guests"`
+	// JWTSecret verifies HS256 tokens; JWTPublicKeys (PEM files) and
+	// JWTJWKSURL verify RS256 and ES256 ones.
+	JWTSecret     string   `yaml:"jwt_secret"`
+	JWTPublicKeys []string `yaml:"jwt_public_keys"`
+	JWTJWKSURL    string   `yaml:"jwt_jwks_url"`
+	// JWTIssuer and JWTAudience must match a token's iss and aud.
+	JWTIssuer   string `yaml:"jwt_issuer"`
+	JWTAudience string `yaml:"jwt_audience"`
+	// JWTAlgorithms is the allow-list of signing algorithms.
+	JWTAlgorithms []string `yaml:"jwt_algorithms"`
+	// JWTLeeway is the clock skew allowed on exp, nbf and iat.
+	JWTLeeway time.Duration `yaml:"jwt_leeway"`
+	// JWTRoomWildcard lets a token's room claim "*" open every room.
+	JWTRoomWildcard bool `yaml:"jwt_room_wildcard"`
+	// FirstModerator makes the first to join a room its moderator when no
+	// token names one.
+	FirstModerator bool `yaml:"first_moderator"`
+	// MaxParticipants caps each room.
+	MaxParticipants int `yaml:"max_participants"`
+	// AdminKey guards the admin API (/api/v1, /admin); empty turns the API
+	// off (drain then answers from this machine only).
+	AdminKey string `yaml:"admin_key"`
+	// JoinRate is how many joins one address may attempt per minute.
+	JoinRate int `yaml:"join_rate"`
+	// MessageRate is how many messages one client may send per second.
+	MessageRate int `yaml:"message_rate"`
+	// ChatMaxLength caps a chat message, in characters.
+	ChatMaxLength int `yaml:"chat_max_length"`
 }
 
 // Roles a node can run.
@@ -96,17 +169,30 @@ func (c *Config) Has(role string) bool {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Listen:           ":8080",
-		UDPPort:          10000,
-		DataDir:          "parley-data",
-		LogLevel:         "info",
-		Region:           "default",
-		KeyframeInterval: 500 * time.Millisecond,
-		Roles:            []string{RoleSignal, RoleControl, RoleBridge},
-		ClusterName:      "parley",
-		StressThreshold:  0.8,
-		DrainTimeout:     60 * time.Second,
-		LeaseTTL:         3 * time.Second,
+		Listen:             ":8080",
+		UDPPort:            10000,
+		DataDir:            "parley-data",
+		LogLevel:           "info",
+		Region:             "default",
+		KeyframeInterval:   500 * time.Millisecond,
+		Roles:              []string{RoleSignal, RoleControl, RoleBridge},
+		ClusterName:        "parley",
+		StressThreshold:    0.8,
+		DrainTimeout:       60 * time.Second,
+		LeaseTTL:           3 * time.Second,
+		MediaUDP:           true,
+		TURNRealm:          "parley",
+		TURNRelayPorts:     "49152-65535",
+		TURNMaxAllocations: 10,
+		TURNCredentialTTL:  12 * time.Hour,
+		AllowGuests:        true,
+		JWTAlgorithms:      []string{"HS256", "RS256", "ES256"},
+		JWTLeeway:          30 * time.Second,
+		FirstModerator:     true,
+		MaxParticipants:    100,
+		JoinRate:           30,
+		MessageRate:        50,
+		ChatMaxLength:      2000,
 	}
 }
 
@@ -202,6 +288,8 @@ func (c *Config) Validate() error {
 	if c.LeaseTTL < time.Second || c.LeaseTTL > time.Minute {
 		bad("lease-ttl", "%s must be between 1s and 1m", c.LeaseTTL)
 	}
+	c.validateEdge(bad)
+	c.validateRooms(bad)
 	return errors.Join(errs...)
 }
 

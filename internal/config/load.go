@@ -60,6 +60,37 @@ func options(c *Config) []option {
 		{"conference-cap", "most participants of one conference on one bridge, where bridges cascade (0: no cap)", (*intValue)(&c.ConferenceCap)},
 		{"drain-timeout", "how long a draining node waits for its conferences to move before exiting", (*durationValue)(&c.DrainTimeout)},
 		{"lease-ttl", "how long a room stays with a control node that stopped refreshing its lease", (*durationValue)(&c.LeaseTTL)},
+		{"tls-listen", "the one TCP port for HTTPS, WebSocket, TURN over TLS and ICE-TCP, e.g. :443 (default: none, plain HTTP on --listen)", (*stringValue)(&c.TLSListen)},
+		{"tls-cert", "PEM certificate file for --tls-listen", (*stringValue)(&c.TLSCert)},
+		{"tls-key", "PEM private key file for --tls-listen", (*stringValue)(&c.TLSKey)},
+		{"acme-domains", "comma-separated host names to get certificates for from Let's Encrypt (ACME)", (*listValue)(&c.ACMEDomains)},
+		{"acme-email", "contact address of the ACME account", (*stringValue)(&c.ACMEEmail)},
+		{"media-udp", "serve media on --udp-port (false: ICE-TCP and TURN only)", (*boolValue)(&c.MediaUDP)},
+		{"turn-secret", "shared secret of TURN REST credentials (enables TURN)", (*stringValue)(&c.TURNSecret)},
+		{"turn-listen", "UDP and TCP address of the embedded TURN server, e.g. :3478 (TURN over TLS rides on --tls-listen)", (*stringValue)(&c.TURNListen)},
+		{"turn-realm", "TURN realm", (*stringValue)(&c.TURNRealm)},
+		{"turn-relay-ports", "relay port range of the embedded TURN server, min-max", (*stringValue)(&c.TURNRelayPorts)},
+		{"turn-max-allocations", "most TURN allocations per user", (*intValue)(&c.TURNMaxAllocations)},
+		{"turn-max-bitrate", "bits per second per TURN allocation, each way (0: no cap)", (*intValue)(&c.TURNMaxBitrate)},
+		{"turn-allow-peers", "comma-separated CIDRs TURN may relay to despite its deny list", (*listValue)(&c.TURNAllowPeers)},
+		{"turn-urls", "comma-separated URLs of an external TURN server (coturn with use-auth-secret) instead of the embedded one", (*listValue)(&c.TURNURLs)},
+		{"turn-credential-ttl", "how long issued TURN credentials are valid", (*durationValue)(&c.TURNCredentialTTL)},
+		{"public-host", "host name clients reach the node by, for the TURN URLs they get (default: the host they asked for)", (*stringValue)(&c.PublicHost)},
+		{"allow-guests", "let people without a token join", (*boolValue)(&c.AllowGuests)},
+		{"jwt-secret", "secret verifying HS256 join tokens (at least 32 characters)", (*stringValue)(&c.JWTSecret)},
+		{"jwt-public-keys", "comma-separated PEM files of public keys verifying RS256/ES256 join tokens", (*listValue)(&c.JWTPublicKeys)},
+		{"jwt-jwks-url", "URL of a JWKS document with the keys verifying join tokens", (*stringValue)(&c.JWTJWKSURL)},
+		{"jwt-issuer", "issuer (iss) join tokens must name", (*stringValue)(&c.JWTIssuer)},
+		{"jwt-audience", "audience (aud) join tokens must name", (*stringValue)(&c.JWTAudience)},
+		{"jwt-algorithms", "comma-separated signing algorithms join tokens may use", (*listValue)(&c.JWTAlgorithms)},
+		{"jwt-leeway", "clock skew allowed on a token's exp, nbf and iat", (*durationValue)(&c.JWTLeeway)},
+		{"jwt-room-wildcard", "let a token's room claim \"*\" open every room", (*boolValue)(&c.JWTRoomWildcard)},
+		{"first-moderator", "make the first to join a room its moderator when no token names one", (*boolValue)(&c.FirstModerator)},
+		{"max-participants", "most participants in one room", (*intValue)(&c.MaxParticipants)},
+		{"admin-key", "API key of the admin API at /api/v1 (empty: the API is off)", (*stringValue)(&c.AdminKey)},
+		{"join-rate", "joins one address may attempt per minute", (*intValue)(&c.JoinRate)},
+		{"message-rate", "messages one client may send per second", (*intValue)(&c.MessageRate)},
+		{"chat-max-length", "longest chat message, in characters", (*intValue)(&c.ChatMaxLength)},
 	}
 }
 
@@ -180,6 +211,22 @@ func (v *intValue) Set(s string) error {
 	*v = intValue(n)
 	return nil
 }
+
+type boolValue bool
+
+func (v *boolValue) String() string { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", s)
+	}
+	*v = boolValue(b)
+	return nil
+}
+
+// IsBoolFlag lets --media-udp stand alone for true, as --media-udp=false
+// turns it off.
+func (v *boolValue) IsBoolFlag() bool { return true }
 
 type floatValue float64
 

@@ -1,0 +1,117 @@
+package config
+
+import (
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// validateEdge checks the options of the network edge: TLS, TURN, the
+// media port.
+func (c *Config) validateEdge(bad func(name, format string, args ...any)) {
+	if c.TLSListen != "" {
+		if _, port, err := net.SplitHostPort(c.TLSListen); err != nil {
+			bad("tls-listen", "%q is not host:port (for example :443)", c.TLSListen)
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			bad("tls-listen", "port %q must be a number from 0 to 65535", port)
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls-cert", "give both --tls-cert and --tls-key, or neither")
+	}
+	for name, file := range map[string]string{"tls-cert": c.TLSCert, "tls-key": c.TLSKey} {
+		if file != "" {
+			if _, err := os.Stat(file); err != nil {
+				bad(name, "cannot read %q: %v", file, err)
+			}
+		}
+	}
+	if len(c.ACMEDomains) > 0 && c.TLSCert != "" {
+		bad("acme-domains", "certificate files and ACME exclude each other; drop one")
+	}
+	for _, d := range c.ACMEDomains {
+		if strings.ContainsAny(d, "/:* ") || !strings.Contains(d, ".") {
+			bad("acme-domains", "%q is not a host name (for example meet.example.com)", d)
+		}
+	}
+	if (c.TLSCert != "" || len(c.ACMEDomains) > 0) && c.TLSListen == "" {
+		bad("tls-listen", "a certificate is configured but no TLS port: set --tls-listen (for example :443)")
+	}
+	if !c.MediaUDP && c.TLSListen == "" {
+		bad("media-udp", "without the UDP media port clients need ICE-TCP or TURN over TLS: set --tls-listen")
+	}
+	if c.TURNListen != "" {
+		if _, port, err := net.SplitHostPort(c.TURNListen); err != nil {
+			bad("turn-listen", "%q is not host:port (for example :3478)", c.TURNListen)
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			bad("turn-listen", "port %q must be a number from 0 to 65535", port)
+		}
+	}
+	if (c.TURNListen != "" || len(c.TURNURLs) > 0) && c.TURNSecret == "" {
+		bad("turn-secret", "TURN needs a shared secret for its credentials")
+	}
+	if c.TURNSecret != "" && len(c.TURNSecret) < 16 {
+		bad("turn-secret", "must be at least 16 characters")
+	}
+	if !validToken(c.TURNRealm) && !strings.Contains(c.TURNRealm, ".") {
+		bad("turn-realm", "%q must be a token or a domain name", c.TURNRealm)
+	}
+	if _, _, err := ParsePortRange(c.TURNRelayPorts); err != nil {
+		bad("turn-relay-ports", "%v", err)
+	}
+	if c.TURNMaxAllocations < 1 {
+		bad("turn-max-allocations", "%d must be at least 1", c.TURNMaxAllocations)
+	}
+	if c.TURNMaxBitrate < 0 {
+		bad("turn-max-bitrate", "%d must not be negative (0: no cap)", c.TURNMaxBitrate)
+	}
+	for _, p := range c.TURNAllowPeers {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				bad("turn-allow-peers", "%q is not a CIDR or an address", p)
+			}
+		}
+	}
+	for _, u := range c.TURNURLs {
+		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "turn" && parsed.Scheme != "turns") || parsed.Opaque == "" {
+			bad("turn-urls", "%q is not a TURN URL (turn:host:3478?transport=udp or turns:host:443?transport=tcp)", u)
+		}
+	}
+	if len(c.TURNURLs) > 0 && c.TURNListen != "" {
+		bad("turn-urls", "an external TURN server replaces the embedded one: drop --turn-listen")
+	}
+	if c.TURNCredentialTTL < time.Minute || c.TURNCredentialTTL > 7*24*time.Hour {
+		bad("turn-credential-ttl", "%s must be between 1m and 168h", c.TURNCredentialTTL)
+	}
+	if c.PublicHost != "" && strings.ContainsAny(c.PublicHost, "/: ") {
+		bad("public-host", "%q must be a host name or address, without port or scheme", c.PublicHost)
+	}
+}
+
+// ParsePortRange parses "min-max".
+func ParsePortRange(s string) (lo, hi uint16, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, errRange(s)
+	}
+	x, err1 := strconv.ParseUint(strings.TrimSpace(a), 10, 16)
+	y, err2 := strconv.ParseUint(strings.TrimSpace(b), 10, 16)
+	if err1 != nil || err2 != nil || x < 1024 || x > y {
+		return 0, 0, errRange(s)
+	}
+	return uint16(x), uint16(y), nil
+}
+
+type rangeError string
+
+func (e rangeError) Error() string {
+	return string(e)
+}
+
+func errRange(s string) error {
+	return rangeError(strconv.Quote(s) + " is not a port range min-max with 1024 <= min <= max <= 65535")
+}
