@@ -57,8 +57,8 @@ type Config struct {
 
 // Bridge is one SFU instance.
 type Bridge struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
 	api    *webrtc.API
 	mux    *ice.MultiUDPMuxDefault // nil when UDP is off
 	tcpMux ice.TCPMux              // nil without ICE-TCP

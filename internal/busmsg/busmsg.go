@@ -21,6 +21,9 @@ type ClientMessage struct {
 	Disconnected bool `json:"disconnected,omitempty"`
 	// Region of the client, from the signal node's site map (joins).
 	Region string `json:"region,omitempty"`
+	// Host is the host name the client asked for (joins), for the TURN URLs
+	// it gets.
+	Host string `json:"host,omitempty"`
 	// Rejoin is set, with Type TypeRejoin, when a signal node re-attaches a
 	// session to a room that changed owner.
 	Rejoin *Rejoin `json:"rejoin,omitempty"`

@@ -40,8 +40,9 @@ type Config struct {
 	LeaseTTL time.Duration
 	// EmptyRoomGrace is how long an empty room is kept before it is closed.
 	EmptyRoomGrace time.Duration
-	// ICEServers are handed to every participant at join.
-	ICEServers []protocol.ICEServer
+	// ICEServers returns the STUN/TURN servers (with credentials) handed to
+	// a participant at join; host is the host name the client asked for.
+	ICEServers func(participant, host string) []protocol.ICEServer
 	// LeaseReplicas is how many copies of the lease bucket the bus keeps,
 	// when control creates it.
 	LeaseReplicas int

@@ -239,7 +239,7 @@ func (r *room) handleClient(ctx context.Context, m *busmsg.ClientMessage) error 
 		return err
 	}
 	if j, ok := msg.(*protocol.Join); ok {
-		return r.join(ctx, m.Session, j, m.Region)
+		return r.join(ctx, m.Session, j, m.Region, m.Host)
 	}
 	p := r.participants[m.Session]
 	if p == nil {
@@ -266,7 +266,7 @@ func (r *room) handleClient(ctx context.Context, m *busmsg.ClientMessage) error 
 	return &protocol.DecodeError{Code: protocol.CodeWrongDirection, Message: fmt.Sprintf("%s is not a client message", m.Type)}
 }
 
-func (r *room) join(ctx context.Context, session string, j *protocol.Join, region string) error {
+func (r *room) join(ctx context.Context, session string, j *protocol.Join, region, host string) error {
 	if _, ok := r.participants[session]; ok {
 		return &protocol.DecodeError{Code: protocol.CodeAlreadyJoined, Message: "this connection has already joined"}
 	}
@@ -287,18 +287,22 @@ func (r *room) join(ctx context.Context, session string, j *protocol.Join, regio
 	r.order = append(r.order, p.id)
 	r.send(p.id, protocol.Joined{
 		Type: protocol.TypeJoined, Version: protocol.Version, Room: r.name,
-		You: p.public(), Participants: others, ICEServers: r.iceServers(),
+		You: p.public(), Participants: others, ICEServers: r.iceServers(p.id, host),
 	}, false)
 	r.broadcast(p.id, protocol.ParticipantJoined{Type: protocol.TypeParticipantJoined, Participant: p.public()})
 	r.log.Info("participant joined", "participant", p.id, "bridge", bridge, "size", len(r.participants))
 	return nil
 }
 
-func (r *room) iceServers() []protocol.ICEServer {
-	if r.c.cfg.ICEServers == nil {
-		return []protocol.ICEServer{}
+func (r *room) iceServers(participant, host string) []protocol.ICEServer {
+	var out []protocol.ICEServer
+	if r.c.cfg.ICEServers != nil {
+		out = r.c.cfg.ICEServers(participant, host)
 	}
-	return r.c.cfg.ICEServers
+	if out == nil {
+		out = []protocol.ICEServer{}
+	}
+	return out
 }
 
 // pickBridge places a participant from region: where the conference is,

@@ -65,10 +65,16 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 	if err = n.startBus(); err != nil {
 		return nil, err
 	}
+	// The edge (the one TLS port, TURN) comes first: the bridge takes its
+	// ICE-TCP connections from it.
+	if err = n.prepareEdge(); err != nil {
+		return nil, err
+	}
 	if cfg.Has(config.RoleBridge) {
 		n.bridge, err = bridge.New(bridge.Config{
 			ID: cfg.NodeID, Region: cfg.Region, Version: Version, UDPPort: cfg.UDPPort, PublicIPs: cfg.PublicIP,
 			KeyframeInterval: cfg.KeyframeInterval, Bus: n.bus, Log: log,
+			NoUDP: !cfg.MediaUDP, TCPListener: n.iceTCPListener(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("--udp-port %d: %w", cfg.UDPPort, err)
@@ -82,6 +88,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 			NodeID: cfg.NodeID, Region: cfg.Region, Bus: n.bus, Log: log,
 			LeaseTTL: cfg.LeaseTTL, LeaseReplicas: n.leaseReplicas(),
 			StressThreshold: cfg.StressThreshold, ConferenceCap: cfg.ConferenceCap,
+			ICEServers: n.iceServers,
 		})
 		if err = n.control.Start(ctx); err != nil {
 			return nil, err
@@ -110,6 +117,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go func() { n.served <- n.http.Serve(n.listener) }()
+	if err = n.serveEdge(n.http); err != nil {
+		return nil, err
+	}
 	log.Info("parley is serving", "http", n.listener.Addr().String(), "roles", strings.Join(cfg.Roles, ","), "media_port", n.MediaPort(), "region", cfg.Region, "version", Version)
 	return n, nil
 }
@@ -193,6 +203,7 @@ func (n *Node) Close() {
 	if n.signal != nil {
 		n.signal.Close()
 	}
+	n.closeEdge()
 	if n.control != nil {
 		n.control.Close()
 	}

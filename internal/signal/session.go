@@ -30,6 +30,7 @@ type session struct {
 
 	room   string // set once joined
 	region string // from the site map
+	host   string // the host the client asked for, without port
 	sub    *nats.Subscription
 	cancel context.CancelFunc
 
@@ -251,7 +252,7 @@ func (ss *session) join(ctx context.Context, j *protocol.Join) {
 		return
 	}
 	data, _ := json.Marshal(j) // normalised room and name
-	reply, err := ss.s.relayJoin(ctx, j.Room, busmsg.ClientMessage{Session: ss.id, Type: protocol.TypeJoin, Data: data, Region: ss.region})
+	reply, err := ss.s.relayJoin(ctx, j.Room, busmsg.ClientMessage{Session: ss.id, Type: protocol.TypeJoin, Data: data, Region: ss.region, Host: ss.host})
 	if err != nil {
 		ss.log.Warn("join failed", "room", j.Room, "err", err)
 		ss.reject(&protocol.DecodeError{Code: protocol.CodeUnavailable, Ref: j.Type, Message: "the room could not be reached; try again"})

@@ -104,6 +104,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(hardReadLimit)
 	sess := newSession(s, conn, newID(), r.RemoteAddr)
 	sess.region = s.regionOf(r)
+	sess.host = r.Host
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		sess.host = h
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
