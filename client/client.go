@@ -37,6 +37,16 @@ type Config struct {
 	URL  string
 	Room string
 	Name string
+	// Token is a join token (JWT) when the server wants one; Password the
+	// room's password when it has one.
+	Token    string
+	Password string
+	// OnMessage, when set, sees every message the server sends after the
+	// join (chat, moderation notices, room state, ...), decoded.
+	OnMessage func(any)
+	// OnLobby is called when the join waits in the room's lobby for a
+	// moderator; Join returns once admitted.
+	OnLobby func()
 	// Tracks are published from the start: audio as the microphone, the
 	// first video as the camera, any other video as a screen share. Use
 	// Publish for simulcast or to name sources.
@@ -177,7 +187,7 @@ func signalingURL(raw string) (string, error) {
 }
 
 func (s *Session) join(ctx context.Context) (*protocol.Joined, error) {
-	err := s.send(protocol.Join{Type: protocol.TypeJoin, Version: protocol.Version, Room: s.cfg.Room, Name: s.cfg.Name})
+	err := s.send(protocol.Join{Type: protocol.TypeJoin, Version: protocol.Version, Room: s.cfg.Room, Name: s.cfg.Name, Token: s.cfg.Token, Password: s.cfg.Password})
 	if err != nil {
 		return nil, err
 	}
@@ -196,10 +206,26 @@ func (s *Session) join(ctx context.Context) (*protocol.Joined, error) {
 			s.mu.Unlock()
 			return m, nil
 		case *protocol.Error:
-			return nil, fmt.Errorf("%w: %s: %s", ErrRefused, m.Code, m.Message)
+			return nil, &RefusedError{Code: m.Code, Message: m.Message}
+		case *protocol.Closed:
+			return nil, &RefusedError{Code: "closed", Message: m.Reason}
+		case *protocol.LobbyWaiting:
+			if s.cfg.OnLobby != nil {
+				s.cfg.OnLobby()
+			}
 		}
 	}
 }
+
+// RefusedError is a join the server refused, with the protocol's error code.
+type RefusedError struct {
+	Code, Message string
+}
+
+func (e *RefusedError) Error() string { return "client: server refused: " + e.Code + ": " + e.Message }
+
+// Is makes errors.Is(err, ErrRefused) hold.
+func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 
 // setupPeer makes the PeerConnection to the bridge, publishes the
 // configured sources on it and starts negotiating.
@@ -529,6 +555,9 @@ func (s *Session) readLoop() {
 			s.setErr(err)
 			return
 		}
+		if s.cfg.OnMessage != nil {
+			s.cfg.OnMessage(msg)
+		}
 		switch m := msg.(type) {
 		case *protocol.SessionDescription:
 			if m.Type == protocol.TypeOffer {
@@ -638,6 +667,9 @@ func (s *Session) shutdown() {
 
 // ID is this participant's id.
 func (s *Session) ID() string { return s.self.ID }
+
+// Self is this participant as the server described it at join.
+func (s *Session) Self() protocol.Participant { return s.self }
 
 // PeerConnection is the session's connection to the bridge.
 func (s *Session) PeerConnection() *webrtc.PeerConnection {

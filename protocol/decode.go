@@ -23,6 +23,15 @@ const (
 	CodeWrongDirection     = "wrong-direction"     // a server-to-client type sent by a client
 	CodeNegotiation        = "negotiation-failed"  // the bridge could not use an SDP or candidate
 	CodeUnavailable        = "unavailable"         // the room could not be reached or created
+	CodeAuthRequired       = "auth-required"       // this deployment needs a token
+	CodeAuthFailed         = "auth-failed"         // the token was refused; the message says why
+	CodePasswordRequired   = "password-required"   // the room has a password and none was given
+	CodeWrongPassword      = "wrong-password"      // the password did not match
+	CodeRoomLocked         = "room-locked"         // a moderator locked the room
+	CodeRoomFull           = "room-full"           // the room has its maximum of participants
+	CodeRateLimited        = "rate-limited"        // too many joins or messages; slow down
+	CodeNotModerator       = "not-moderator"       // the action needs the moderator role
+	CodeBadTarget          = "bad-target"          // no such participant (or not one you may act on)
 	CodeInternal           = "internal"            // the server failed; retrying may help
 )
 
@@ -75,6 +84,26 @@ func newTyped(typ string) any {
 		return &Closed{}
 	case TypeRestart:
 		return &Restart{}
+	case TypeChat:
+		return &Chat{}
+	case TypeHand:
+		return &Hand{}
+	case TypeModerate:
+		return &Moderate{}
+	case TypeRefreshToken:
+		return &RefreshToken{}
+	case TypeRoomState:
+		return &RoomState{}
+	case TypeLobbyWaiting:
+		return &LobbyWaiting{}
+	case TypeLobbyRequest:
+		return &LobbyRequest{}
+	case TypeLobbyLeft:
+		return &LobbyLeft{}
+	case TypeMuted:
+		return &Muted{}
+	case TypeUnmuteRequest:
+		return &UnmuteRequest{}
 	case TypePing:
 		return &Ping{}
 	case TypePong:
@@ -110,6 +139,26 @@ func TypeOf(msg any) string {
 		return m.Type
 	case *Restart:
 		return m.Type
+	case *Chat:
+		return m.Type
+	case *Hand:
+		return m.Type
+	case *Moderate:
+		return m.Type
+	case *RefreshToken:
+		return m.Type
+	case *RoomState:
+		return m.Type
+	case *LobbyWaiting:
+		return m.Type
+	case *LobbyRequest:
+		return m.Type
+	case *LobbyLeft:
+		return m.Type
+	case *Muted:
+		return m.Type
+	case *UnmuteRequest:
+		return m.Type
 	case *Ping:
 		return m.Type
 	case *Pong:
@@ -123,7 +172,8 @@ func TypeOf(msg any) string {
 // FromClient reports whether a client may send messages of type typ.
 func FromClient(typ string) bool {
 	switch typ {
-	case TypeJoin, TypeOffer, TypeAnswer, TypeCandidate, TypeMute, TypeLeave, TypePing:
+	case TypeJoin, TypeOffer, TypeAnswer, TypeCandidate, TypeMute, TypeLeave, TypePing,
+		TypeChat, TypeHand, TypeModerate, TypeRefreshToken:
 		return true
 	}
 	return false
@@ -188,6 +238,41 @@ func validate(msg any) *DecodeError {
 	case *SessionDescription:
 		if strings.TrimSpace(m.SDP) == "" {
 			return &DecodeError{Code: CodeBadField, Message: `field "sdp" must not be empty`}
+		}
+	case *Chat:
+		m.Text = strings.TrimSpace(m.Text)
+		if m.Text == "" || !utf8.ValidString(m.Text) {
+			return &DecodeError{Code: CodeBadField, Message: `field "text" must be non-empty UTF-8`}
+		}
+	case *Moderate:
+		switch m.Action {
+		case ActionMute, ActionAskUnmute:
+			if m.Kind != KindAudio && m.Kind != KindVideo {
+				return &DecodeError{Code: CodeBadField, Message: `field "kind" must be "audio" or "video"`}
+			}
+			fallthrough
+		case ActionRemove, ActionGrantModerator, ActionAdmit, ActionDeny:
+			if m.Target == "" {
+				return &DecodeError{Code: CodeBadField, Message: fmt.Sprintf("%s needs a target participant", m.Action)}
+			}
+		case ActionMuteAll:
+			if m.Kind == "" {
+				m.Kind = KindAudio
+			}
+			if m.Kind != KindAudio && m.Kind != KindVideo {
+				return &DecodeError{Code: CodeBadField, Message: `field "kind" must be "audio" or "video"`}
+			}
+		case ActionEndMeeting, ActionLock, ActionLobby:
+		case ActionPassword:
+			if len(m.Password) > 128 {
+				return &DecodeError{Code: CodeBadField, Message: "a room password is at most 128 bytes"}
+			}
+		default:
+			return &DecodeError{Code: CodeBadField, Message: fmt.Sprintf("unknown moderator action %q", clip(m.Action, 40))}
+		}
+	case *RefreshToken:
+		if m.Token == "" {
+			return &DecodeError{Code: CodeBadField, Message: `field "token" must not be empty`}
 		}
 	}
 	return nil

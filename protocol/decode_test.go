@@ -123,7 +123,7 @@ var decodeCases = []struct {
 	},
 	{
 		name: "unknown fields in join and nested objects are ignored",
-		in:   `{"type":"join","version":1,"room":"r","name":"n","token":"t","caps":["simulcast"]}`,
+		in:   `{"type":"join","version":1,"room":"r","name":"n","fancy":"t","caps":["simulcast"]}`,
 		want: &Join{Type: TypeJoin, Version: 1, Room: "r", Name: "n"},
 	},
 	{

@@ -43,7 +43,18 @@ type Participant struct {
 	Name       string `json:"name"`
 	AudioMuted bool   `json:"audioMuted"`
 	VideoMuted bool   `json:"videoMuted"`
+	// Role is RoleModerator or RoleParticipant.
+	Role string `json:"role"`
+	// HandRaisedAt is when the hand went up (Unix milliseconds), 0 if down;
+	// raised hands are shown in this order.
+	HandRaisedAt int64 `json:"handRaisedAt,omitempty"`
 }
+
+// Roles a participant can have.
+const (
+	RoleModerator   = "moderator"
+	RoleParticipant = "participant"
+)
 
 // ICEServer is a STUN or TURN server the client may use, in the form of the
 // browser's RTCIceServer.
@@ -68,6 +79,11 @@ type Join struct {
 	Version int    `json:"version"`
 	Room    string `json:"room"`
 	Name    string `json:"name"`
+	// Token is a signed join token (JWT), when the deployment uses them; its
+	// name, role and room claims win over the fields above.
+	Token string `json:"token,omitempty"`
+	// Password is the room's password, when it has one.
+	Password string `json:"password,omitempty"`
 }
 
 // Joined answers Join: who you are and who is already there.
@@ -78,6 +94,12 @@ type Joined struct {
 	You          Participant   `json:"you"`
 	Participants []Participant `json:"participants"`
 	ICEServers   []ICEServer   `json:"iceServers"`
+	// Features are what the token allows beyond joining (e.g. "recording").
+	Features []string `json:"features,omitempty"`
+	// State is the room's policy as it stands.
+	State RoomState `json:"state"`
+	// Chat is the room's recent chat history, oldest first.
+	Chat []Chat `json:"chat,omitempty"`
 }
 
 // ParticipantJoined tells the room that someone entered.

@@ -33,7 +33,7 @@ var siteMap = "--site-map=127.0.0.2/32=a,127.0.0.3/32=b,127.0.0.4/32=c"
 func startCluster(t *testing.T) (natsURL string, alpha, beta, gamma *harness.Process) {
 	t.Helper()
 	natsURL, _ = harness.NATS(t)
-	common := []string{"--nats", natsURL, "--udp-port", "0", siteMap, "--lease-ttl", "3s", "--drain-timeout", "20s", "--log-level", "debug"}
+	common := []string{"--nats", natsURL, "--udp-port", "0", siteMap, "--lease-ttl", "3s", "--drain-timeout", "20s", "--log-level", "debug", "--join-rate", "100000"}
 	alpha = harness.StartProcess(t, "alpha", append(common, "--region", "a", "--roles", "signal,control,bridge")...)
 	beta = harness.StartProcess(t, "beta", append(common, "--region", "b", "--roles", "signal,control")...)
 	gamma = harness.StartProcess(t, "gamma", append(common, "--region", "b", "--roles", "bridge")...)

@@ -27,6 +27,10 @@ type memberOpts struct {
 	// from dials signaling from this loopback address (127.0.0.x), which
 	// the servers' site maps place in a region.
 	from string
+	// token and password go with the join.
+	token, password string
+	// lobby is closed when the join waits in the lobby.
+	lobby chan struct{}
 }
 
 // member is a Go client that logs every packet it receives, parsed.
@@ -44,6 +48,7 @@ type member struct {
 	dominant  []speakerEvent
 	forwarded map[string]int
 	estimate  int
+	msgs      []any // everything the server sent after the join
 }
 
 type rxPacket struct {
@@ -70,7 +75,11 @@ type speakerEvent struct {
 func joinMember(t testing.TB, ctx context.Context, url, room, name string, o memberOpts) *member {
 	t.Helper()
 	m := &member{t: t, name: name, rx: map[string][]rxPacket{}, ended: map[string]bool{}, ssrcs: map[string]uint32{}}
-	cfg := client.Config{URL: url, Room: room, Name: name, Log: testLogger(t), OnTrack: m.onTrack, OnChannel: m.onChannel}
+	cfg := client.Config{URL: url, Room: room, Name: name, Log: testLogger(t), OnTrack: m.onTrack, OnChannel: m.onChannel,
+		Token: o.token, Password: o.password, OnMessage: m.onMessage}
+	if o.lobby != nil {
+		cfg.OnLobby = func() { close(o.lobby) }
+	}
 	var runs []func(context.Context)
 	if o.camera {
 		var cam *synth.Simulcast
@@ -115,6 +124,48 @@ func joinMember(t testing.TB, ctx context.Context, url, room, name string, o mem
 	if err != nil {
 		t.Fatalf("%s: join: %v", name, err)
 	}
+	m.attach(t, s, runs)
+	return m
+}
+
+// tryJoin joins like joinMember but returns the join's error instead of
+// failing the test.
+func tryJoin(t testing.TB, ctx context.Context, url, room, name string, o memberOpts) (*member, error) {
+	t.Helper()
+	m := &member{t: t, name: name, rx: map[string][]rxPacket{}, ended: map[string]bool{}, ssrcs: map[string]uint32{}}
+	cfg := client.Config{URL: url, Room: room, Name: name, Log: testLogger(t), OnTrack: m.onTrack, OnMessage: m.onMessage,
+		Token: o.token, Password: o.password}
+	if o.lobby != nil {
+		cfg.OnLobby = func() { close(o.lobby) }
+	}
+	s, err := client.Join(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.attach(t, s, nil)
+	return m, nil
+}
+
+func (m *member) onMessage(msg any) {
+	m.mu.Lock()
+	m.msgs = append(m.msgs, msg)
+	m.mu.Unlock()
+}
+
+// received returns the messages of type T the server sent.
+func received[T any](m *member) []T {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []T
+	for _, x := range m.msgs {
+		if v, ok := x.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (m *member) attach(t testing.TB, s *client.Session, runs []func(context.Context)) {
 	m.s = s
 	sctx, cancel := context.WithCancel(context.Background())
 	for _, run := range runs {
@@ -124,7 +175,6 @@ func joinMember(t testing.TB, ctx context.Context, url, room, name string, o mem
 		cancel()
 		s.Close()
 	})
-	return m
 }
 
 func (m *member) onChannel(msg any) {

@@ -341,6 +341,12 @@ func (b *Bridge) do(req busmsg.EndpointRequest) (*busmsg.EndpointReply, error) {
 		c.expire(ep)
 		b.dropIfEmpty(c)
 		return nil, nil
+	case busmsg.OpBlock:
+		if req.Block == nil {
+			return nil, fmt.Errorf("bridge: block request without what to block")
+		}
+		ep.setBlock(*req.Block)
+		return nil, nil
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknownOp, req.Op)
 }

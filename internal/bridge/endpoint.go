@@ -44,6 +44,10 @@ type endpoint struct {
 	midKinds  map[string]string  // the client's transceivers: mid → source kind
 	published bool               // false once close ran: no more sources
 
+	// What a moderator muted: the endpoint's audio or video is not forwarded.
+	blockAudio atomic.Bool
+	blockVideo atomic.Bool
+
 	dc        atomic.Pointer[webrtc.DataChannel]
 	estimator *media.Estimator
 	rtxBudget rtxBudget
@@ -201,6 +205,31 @@ func (e *endpoint) publishedSources() []*source {
 }
 
 func (e *endpoint) nextTWCC() uint16 { return uint16(e.twccSeq.Add(1)) }
+
+// setBlock stops or resumes forwarding the endpoint's audio and video (its
+// camera and screen). Video that resumes starts at a keyframe.
+func (e *endpoint) setBlock(b busmsg.Block) {
+	e.blockAudio.Store(b.Audio)
+	wasVideo := e.blockVideo.Swap(b.Video)
+	if wasVideo && !b.Video {
+		for _, src := range e.publishedSources() {
+			if src.isVideo {
+				for i := range maxLayers {
+					src.requestKeyframe(i)
+				}
+			}
+		}
+	}
+	e.log.Info("forwarding blocked", "audio", b.Audio, "video", b.Video)
+}
+
+// blocked reports whether a moderator stopped forwarding this source.
+func (e *endpoint) blocked(src *source) bool {
+	if src.isVideo {
+		return e.blockVideo.Load()
+	}
+	return e.blockAudio.Load()
+}
 
 // handleOffer applies the client's offer and returns the answer, or "" when
 // the offer collided with ours and was ignored.

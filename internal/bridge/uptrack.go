@@ -101,6 +101,9 @@ func (u *upTrack) run(onEnd func(*upTrack)) {
 		u.bytes.Add(uint64(n))
 		u.lastPacket.Store(now.UnixNano())
 		payload := buf[hlen:end]
+		if u.src.owner.blocked(u.src) {
+			continue // a moderator muted it: nothing goes out
+		}
 		downs := *u.src.downs.Load()
 		if !u.src.isVideo {
 			level, hasLevel := u.audioLevel(&hdr)

@@ -37,3 +37,7 @@ func BridgeEndpoint(bridge string) string { return prefix + "bridge." + bridge +
 
 // RoomLeaseBucket is the key-value bucket of room ownership leases.
 const RoomLeaseBucket = "parley_rooms"
+
+// ControlRooms asks every control node for the rooms it owns; each answers
+// (busmsg.RoomsReply) to the request's reply inbox.
+const ControlRooms = prefix + "control.rooms"

@@ -24,9 +24,23 @@ type ClientMessage struct {
 	// Host is the host name the client asked for (joins), for the TURN URLs
 	// it gets.
 	Host string `json:"host,omitempty"`
+	// Identity is what the signal node verified of the client's token
+	// (joins and token refreshes); nil for a guest.
+	Identity *Identity `json:"identity,omitempty"`
+	// Address is the client's network address (joins), for per-room limits.
+	Address string `json:"address,omitempty"`
 	// Rejoin is set, with Type TypeRejoin, when a signal node re-attaches a
 	// session to a room that changed owner.
 	Rejoin *Rejoin `json:"rejoin,omitempty"`
+}
+
+// Identity is a verified token's claims. Control trusts it: the signal
+// node checked the signature, issuer, audience, expiry and room.
+type Identity struct {
+	Subject   string   `json:"subject,omitempty"`
+	Name      string   `json:"name,omitempty"`
+	Moderator bool     `json:"moderator,omitempty"`
+	Features  []string `json:"features,omitempty"`
 }
 
 // Internal message types a signal node sends the room's owner, besides the
@@ -38,7 +52,30 @@ const (
 	// TypeRejoin re-attaches a session after the room changed owner (a
 	// request; reply JoinReply).
 	TypeRejoin = "rejoin"
+	// TypeAdminInfo asks the owner for the room's state (reply RoomInfo);
+	// TypeAdminEnd ends the room; TypeAdminRemove removes Session. The admin
+	// API sends them.
+	TypeAdminInfo   = "admin-info"
+	TypeAdminEnd    = "admin-end"
+	TypeAdminRemove = "admin-remove"
 )
+
+// RoomInfo describes a room for the admin API.
+type RoomInfo struct {
+	Name         string                 `json:"name"`
+	Owner        string                 `json:"owner"`
+	Participants []protocol.Participant `json:"participants"`
+	Lobby        []protocol.Participant `json:"lobby"`
+	Locked       bool                   `json:"locked"`
+	LobbyOn      bool                   `json:"lobbyEnabled"`
+	HasPassword  bool                   `json:"hasPassword"`
+}
+
+// RoomsReply is one control node's answer to ControlRooms.
+type RoomsReply struct {
+	Node  string     `json:"node"`
+	Rooms []RoomInfo `json:"rooms"`
+}
 
 // ProbeReply names the room's owner. Epoch changes whenever the room is
 // created anew, on the same node or another.
@@ -50,21 +87,25 @@ type ProbeReply struct {
 // Rejoin is what a signal node remembers of a session, enough for a new
 // owner to take the participant over without disturbing its media.
 type Rejoin struct {
-	Name       string `json:"name"`
-	AudioMuted bool   `json:"audioMuted"`
-	VideoMuted bool   `json:"videoMuted"`
-	Bridge     string `json:"bridge"`
-	Region     string `json:"region,omitempty"`
+	Name       string    `json:"name"`
+	AudioMuted bool      `json:"audioMuted"`
+	VideoMuted bool      `json:"videoMuted"`
+	Bridge     string    `json:"bridge"`
+	Region     string    `json:"region,omitempty"`
+	Identity   *Identity `json:"identity,omitempty"`
 }
 
 // JoinReply answers a join relayed as a request. The joined message itself
 // travels on the session subject, before this reply. Error is set, instead
 // of Participant, when the join was refused.
 type JoinReply struct {
-	Participant string          `json:"participant,omitempty"`
-	Bridge      string          `json:"bridge,omitempty"`
-	Epoch       string          `json:"epoch,omitempty"`
-	Error       *protocol.Error `json:"error,omitempty"`
+	Participant string `json:"participant,omitempty"`
+	// Lobby is set when the participant waits in the lobby: it is attached
+	// to the room (its leave must reach it) but not in yet.
+	Lobby  bool            `json:"lobby,omitempty"`
+	Bridge string          `json:"bridge,omitempty"`
+	Epoch  string          `json:"epoch,omitempty"`
+	Error  *protocol.Error `json:"error,omitempty"`
 }
 
 // SessionEvent is what the room's owner sends to one client session.
@@ -106,6 +147,7 @@ const (
 	OpAnswer    = "answer"    // client's answer to the bridge's offer
 	OpCandidate = "candidate" // client's trickled candidate
 	OpExpire    = "expire"    // close the endpoint and remove its tracks
+	OpBlock     = "block"     // stop or resume forwarding the endpoint's audio or video
 )
 
 // EndpointRequest is control asking a bridge to act on one endpoint.
@@ -116,6 +158,15 @@ type EndpointRequest struct {
 	SDP        string               `json:"sdp,omitempty"`
 	Tracks     []protocol.TrackInfo `json:"tracks,omitempty"`
 	Candidate  *protocol.Candidate  `json:"candidate,omitempty"`
+	// Block is what OpBlock stops forwarding (true) or resumes (false).
+	Block *Block `json:"block,omitempty"`
+}
+
+// Block says which of an endpoint's media the bridge must not forward: a
+// moderator muted it.
+type Block struct {
+	Audio bool `json:"audio"`
+	Video bool `json:"video"`
 }
 
 // EndpointReply answers an EndpointRequest.

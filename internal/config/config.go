@@ -190,7 +190,7 @@ func Default() Config {
 		JWTLeeway:          30 * time.Second,
 		FirstModerator:     true,
 		MaxParticipants:    100,
-		JoinRate:           30,
+		JoinRate:           120,
 		MessageRate:        50,
 		ChatMaxLength:      2000,
 	}

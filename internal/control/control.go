@@ -51,6 +51,11 @@ type Config struct {
 	Selector        Selector
 	StressThreshold float64
 	ConferenceCap   int
+	// Room policy.
+	FirstModerator  bool // the first in (without a token moderator) moderates
+	MaxParticipants int
+	ChatMaxLength   int // characters
+	RoomJoinRate    int // join attempts per room per minute
 }
 
 // Control is one control node.
@@ -77,6 +82,15 @@ func New(cfg Config) *Control {
 	}
 	if cfg.LeaseTTL == 0 {
 		cfg.LeaseTTL = 3 * time.Second
+	}
+	if cfg.MaxParticipants == 0 {
+		cfg.MaxParticipants = 100
+	}
+	if cfg.ChatMaxLength == 0 {
+		cfg.ChatMaxLength = 2000
+	}
+	if cfg.RoomJoinRate == 0 {
+		cfg.RoomJoinRate = 120
 	}
 	if cfg.Selector == nil {
 		cfg.Selector = DefaultSelector{StressThreshold: cfg.StressThreshold, ConferenceCap: cfg.ConferenceCap}
@@ -109,7 +123,11 @@ func (c *Control) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("control: subscribe: %w", err)
 	}
-	c.subs = []*nats.Subscription{status, claim}
+	rooms, err := c.cfg.Bus.Subscribe(bus.ControlRooms, c.handleRooms)
+	if err != nil {
+		return fmt.Errorf("control: subscribe: %w", err)
+	}
+	c.subs = []*nats.Subscription{status, claim, rooms}
 	// Hear from every bridge now rather than at its next beat.
 	if err := c.cfg.Bus.Publish(bus.BridgeStatusRequest, struct{}{}); err != nil {
 		c.log.Warn("ask bridges for status", "err", err)
@@ -171,6 +189,20 @@ func (c *Control) Rooms() []string {
 		out = append(out, name)
 	}
 	return out
+}
+
+// handleRooms answers the admin API's census with the rooms this node owns.
+func (c *Control) handleRooms(m *nats.Msg) {
+	reply := busmsg.RoomsReply{Node: c.cfg.NodeID, Rooms: []busmsg.RoomInfo{}}
+	for _, name := range c.Rooms() {
+		ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+		info, err := bus.Request[busmsg.RoomInfo](ctx, c.cfg.Bus, bus.RoomControl(name), busmsg.ClientMessage{Type: busmsg.TypeAdminInfo})
+		cancel()
+		if err == nil {
+			reply.Rooms = append(reply.Rooms, info)
+		}
+	}
+	bus.Respond(m, reply, nil)
 }
 
 func (c *Control) handleClaim(m *nats.Msg) {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -27,19 +26,34 @@ const bridgeTimeout = 2 * time.Second
 // are alive and not draining.
 const healthEvery = 250 * time.Millisecond
 
-// participant is one member of a room.
+// participant is one member of a room (or a guest in its lobby).
 type participant struct {
 	id         string // also the session id and the bridge endpoint id
 	name       string
 	region     string
+	host       string
 	bridge     string
 	audioMuted bool
 	videoMuted bool
+	role       string
+	handAt     int64 // hand raised at (Unix ms), 0 if down
+	identity   *busmsg.Identity
+	blocked    busmsg.Block // what a moderator muted
+	joined     time.Time
 }
 
 func (p *participant) public() protocol.Participant {
-	return protocol.Participant{ID: p.id, Name: p.name, AudioMuted: p.audioMuted, VideoMuted: p.videoMuted}
+	return protocol.Participant{
+		ID: p.id, Name: p.name, AudioMuted: p.audioMuted, VideoMuted: p.videoMuted,
+		Role: p.role, HandRaisedAt: p.handAt,
+	}
 }
+
+func (p *participant) moderator() bool { return p.role == protocol.RoleModerator }
+
+// tokenModerator reports whether a signed token made the participant a
+// moderator (as opposed to being first in, or granted).
+func (p *participant) tokenModerator() bool { return p.identity != nil && p.identity.Moderator }
 
 // item is one thing for the room's loop to handle: a client message (msg is
 // set for requests that want a reply) or a bridge event.
@@ -66,6 +80,15 @@ type room struct {
 	order        []string // join order
 	emptySince   time.Time
 	subs         []*nats.Subscription
+
+	// Policy, set by moderators.
+	locked   bool
+	lobbyOn  bool
+	password string
+	lobby    map[string]*participant // guests waiting, by session
+	chat     []protocol.Chat         // recent room chat, oldest first
+	chatSeq  int
+	joins    *rateWindow // join attempts, for the per-room limit
 }
 
 func newRoom(c *Control, name string, lease *bus.Lease) (*room, error) {
@@ -78,6 +101,8 @@ func newRoom(c *Control, name string, lease *bus.Lease) (*room, error) {
 		wake:         make(chan struct{}, 1),
 		participants: map[string]*participant{},
 		emptySince:   time.Now(),
+		lobby:        map[string]*participant{},
+		joins:        newRateWindow(c.cfg.RoomJoinRate, time.Minute),
 	}
 	ctl, err := c.cfg.Bus.Subscribe(bus.RoomControl(name), func(m *nats.Msg) {
 		var cm busmsg.ClientMessage
@@ -208,11 +233,20 @@ func (r *room) handle(ctx context.Context, it item) {
 		if err != nil {
 			r.log.Debug("client message failed", "session", it.client.Session, "type", it.client.Type, "err", err)
 		}
+		if it.msg != nil && it.client.Type == busmsg.TypeAdminInfo {
+			bus.Respond(it.msg, r.info(), nil)
+			return
+		}
+		if it.msg != nil && (it.client.Type == busmsg.TypeAdminEnd || it.client.Type == busmsg.TypeAdminRemove) {
+			bus.Respond(it.msg, nil, err)
+			return
+		}
 		if it.msg != nil { // a join: the signal node waits for the outcome
 			reply := busmsg.JoinReply{Participant: it.client.Session, Epoch: r.epoch}
 			if p := r.participants[it.client.Session]; p != nil {
 				reply.Bridge = p.bridge
 			}
+			_, reply.Lobby = r.lobby[it.client.Session]
 			if err != nil {
 				e := errorReply(it.client.Type, err)
 				reply = busmsg.JoinReply{Error: &e}
@@ -226,24 +260,61 @@ func (r *room) handle(ctx context.Context, it item) {
 	}
 }
 
+// info describes the room for the admin API.
+func (r *room) info() busmsg.RoomInfo {
+	in := busmsg.RoomInfo{Name: r.name, Owner: r.c.cfg.NodeID, Locked: r.locked, LobbyOn: r.lobbyOn, HasPassword: r.password != "",
+		Participants: []protocol.Participant{}, Lobby: []protocol.Participant{}}
+	for _, id := range r.order {
+		in.Participants = append(in.Participants, r.participants[id].public())
+	}
+	for _, g := range r.lobby {
+		in.Lobby = append(in.Lobby, g.public())
+	}
+	return in
+}
+
 func (r *room) handleClient(ctx context.Context, m *busmsg.ClientMessage) error {
 	if m.Disconnected {
 		return r.remove(ctx, m.Session, "")
 	}
-	if m.Type == busmsg.TypeRejoin && m.Rejoin != nil {
-		r.rejoin(m.Session, m.Rejoin)
+	switch m.Type {
+	case busmsg.TypeAdminInfo:
+		return nil // answered in handle
+	case busmsg.TypeRejoin:
+		if m.Rejoin != nil {
+			r.rejoin(m.Session, m.Rejoin)
+		}
 		return nil
+	case busmsg.TypeAdminEnd:
+		r.end(ctx, "the meeting was ended by an administrator")
+		return nil
+	case busmsg.TypeAdminRemove:
+		if r.participants[m.Session] == nil && r.lobby[m.Session] == nil {
+			return badTarget(m.Session)
+		}
+		return r.remove(ctx, m.Session, "you were removed from the meeting by an administrator")
 	}
 	msg, err := protocol.Decode(m.Data)
 	if err != nil {
 		return err
 	}
 	if j, ok := msg.(*protocol.Join); ok {
-		return r.join(ctx, m.Session, j, m.Region, m.Host)
+		return r.join(ctx, m, j)
+	}
+	if _, waiting := r.lobby[m.Session]; waiting {
+		if _, ok := msg.(*protocol.Leave); ok {
+			r.leaveLobby(m.Session, "you left the lobby")
+			return nil
+		}
+		return &protocol.DecodeError{Code: protocol.CodeNotJoined, Message: "you are waiting in the lobby for a moderator to let you in"}
 	}
 	p := r.participants[m.Session]
 	if p == nil {
 		return &protocol.DecodeError{Code: protocol.CodeNotJoined, Message: "join the room first"}
+	}
+	if m.Type == protocol.TypeRefreshToken {
+		r.refreshIdentity(p, m.Identity)
+		return nil
 	}
 	switch msg := msg.(type) {
 	case *protocol.SessionDescription:
@@ -257,203 +328,18 @@ func (r *room) handleClient(ctx context.Context, m *busmsg.ClientMessage) error 
 		_, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpCandidate, Candidate: &c})
 		return negotiationError(err)
 	case *protocol.Mute:
-		p.audioMuted, p.videoMuted = msg.Audio, msg.Video
-		r.broadcast(p.id, protocol.ParticipantUpdated{Type: protocol.TypeParticipantUpdated, Participant: p.public()})
-		return nil
+		return r.setMute(ctx, p, msg.Audio, msg.Video)
 	case *protocol.Leave:
 		return r.remove(ctx, p.id, "you left the meeting")
+	case *protocol.Chat:
+		return r.sendChat(p, msg)
+	case *protocol.Hand:
+		r.raiseHand(p, msg.Raised)
+		return nil
+	case *protocol.Moderate:
+		return r.moderate(ctx, p, msg)
 	}
 	return &protocol.DecodeError{Code: protocol.CodeWrongDirection, Message: fmt.Sprintf("%s is not a client message", m.Type)}
-}
-
-func (r *room) join(ctx context.Context, session string, j *protocol.Join, region, host string) error {
-	if _, ok := r.participants[session]; ok {
-		return &protocol.DecodeError{Code: protocol.CodeAlreadyJoined, Message: "this connection has already joined"}
-	}
-	bridge, err := r.pickBridge(region)
-	if err != nil {
-		return err
-	}
-	p := &participant{id: session, name: j.Name, region: region, bridge: bridge}
-	if _, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpAllocate}); err != nil {
-		return fmt.Errorf("%w: allocate endpoint on %s: %v", ErrNoBridge, bridge, err)
-	}
-	r.c.bridges.placed(bridge)
-	others := make([]protocol.Participant, 0, len(r.order))
-	for _, id := range r.order {
-		others = append(others, r.participants[id].public())
-	}
-	r.participants[p.id] = p
-	r.order = append(r.order, p.id)
-	r.send(p.id, protocol.Joined{
-		Type: protocol.TypeJoined, Version: protocol.Version, Room: r.name,
-		You: p.public(), Participants: others, ICEServers: r.iceServers(p.id, host),
-	}, false)
-	r.broadcast(p.id, protocol.ParticipantJoined{Type: protocol.TypeParticipantJoined, Participant: p.public()})
-	r.log.Info("participant joined", "participant", p.id, "bridge", bridge, "size", len(r.participants))
-	return nil
-}
-
-func (r *room) iceServers(participant, host string) []protocol.ICEServer {
-	var out []protocol.ICEServer
-	if r.c.cfg.ICEServers != nil {
-		out = r.c.cfg.ICEServers(participant, host)
-	}
-	if out == nil {
-		out = []protocol.ICEServer{}
-	}
-	return out
-}
-
-// pickBridge places a participant from region: where the conference is,
-// else by the selector. At start-up, when no bridge is known yet, it waits
-// a little for a heartbeat.
-func (r *room) pickBridge(region string) (string, error) {
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		live := r.c.bridges.live()
-		id, err := r.c.cfg.Selector.Select(r.placement(region), live)
-		if err == nil {
-			r.log.Debug("bridge picked", "region", region, "bridge", id, "candidates", live)
-			return id, nil
-		}
-		if time.Now().After(deadline) {
-			return "", &protocol.DecodeError{Code: protocol.CodeUnavailable, Message: "no media bridge is available; try again shortly"}
-		}
-		r.c.bridges.wait(time.Until(deadline))
-	}
-}
-
-// placement describes the conference for the selector: how many
-// participants each usable bridge carries.
-func (r *room) placement(region string) Placement {
-	p := Placement{Region: region, Conference: map[string]int{}}
-	for _, part := range r.participants {
-		if r.c.bridges.usable(part.bridge) {
-			p.Conference[part.bridge]++
-		}
-	}
-	return p
-}
-
-// rejoin takes over a participant whose room changed owner: its media is
-// already on its bridge, so nothing is allocated and nobody is told. If the
-// bridge is gone, the next health check moves it.
-func (r *room) rejoin(session string, info *busmsg.Rejoin) {
-	p := r.participants[session]
-	if p == nil {
-		p = &participant{id: session}
-		r.participants[session] = p
-		r.order = append(r.order, session)
-	}
-	p.name, p.region, p.bridge = info.Name, info.Region, info.Bridge
-	p.audioMuted, p.videoMuted = info.AudioMuted, info.VideoMuted
-	r.log.Info("participant re-attached", "participant", session, "bridge", info.Bridge, "size", len(r.participants))
-}
-
-// checkBridges moves the participants whose bridge died or drains to a
-// usable one, all to the same bridge, and tells their clients to
-// renegotiate their media there.
-func (r *room) checkBridges(ctx context.Context) {
-	var moving []*participant
-	for _, id := range r.order {
-		if p := r.participants[id]; !r.c.bridges.usable(p.bridge) {
-			moving = append(moving, p)
-		}
-	}
-	if len(moving) == 0 {
-		return
-	}
-	target, err := r.c.cfg.Selector.Select(r.placement(moving[0].region), r.c.bridges.live())
-	if err != nil {
-		r.log.Warn("no bridge to move participants to", "participants", len(moving), "err", err)
-		return
-	}
-	for _, p := range moving {
-		old := p.bridge
-		moved := *p
-		moved.bridge = target
-		if _, err := r.bridgeRequest(ctx, &moved, busmsg.EndpointRequest{Op: busmsg.OpAllocate}); err != nil {
-			r.log.Warn("move participant", "participant", p.id, "to", target, "err", err)
-			continue
-		}
-		r.c.bridges.placed(target)
-		if r.c.bridges.alive(old) {
-			// Draining: free the old endpoint now that the new one exists.
-			if _, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpExpire}); err != nil {
-				r.log.Debug("expire moved endpoint", "participant", p.id, "err", err)
-			}
-		}
-		p.bridge = target
-		r.sendEvent(p.id, protocol.Restart{Type: protocol.TypeRestart, Reason: "media moved to another bridge"}, busmsg.SessionEvent{Bridge: target})
-		r.log.Info("participant moved", "participant", p.id, "from", old, "to", target)
-	}
-}
-
-func (r *room) relayOffer(ctx context.Context, p *participant, sdp string, tracks []protocol.TrackInfo) error {
-	reply, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpOffer, SDP: sdp, Tracks: tracks})
-	if err != nil {
-		return err
-	}
-	if reply.SDP != "" {
-		r.send(p.id, protocol.SessionDescription{Type: protocol.TypeAnswer, SDP: reply.SDP}, false)
-	}
-	return nil
-}
-
-// remove takes a participant out of the room. A non-empty reason is sent to
-// the participant, whose socket is then closed.
-func (r *room) remove(ctx context.Context, id, reason string) error {
-	p := r.participants[id]
-	if p == nil {
-		return nil
-	}
-	delete(r.participants, id)
-	for i, x := range r.order {
-		if x == id {
-			r.order = append(r.order[:i], r.order[i+1:]...)
-			break
-		}
-	}
-	if r.c.bridges.alive(p.bridge) {
-		if _, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpExpire}); err != nil && ctx.Err() == nil {
-			r.log.Warn("expire endpoint", "participant", id, "err", err)
-		}
-	}
-	if reason != "" {
-		r.send(id, protocol.Closed{Type: protocol.TypeClosed, Reason: reason}, true)
-	}
-	r.broadcast(id, protocol.ParticipantLeft{Type: protocol.TypeParticipantLeft, ID: id})
-	if len(r.participants) == 0 {
-		r.emptySince = time.Now()
-	}
-	r.log.Info("participant left", "participant", id, "size", len(r.participants))
-	return nil
-}
-
-func (r *room) handleBridgeEvent(e *busmsg.EndpointEvent) {
-	p := r.participants[e.Endpoint]
-	if p == nil || p.bridge != e.Bridge {
-		return
-	}
-	switch e.Kind {
-	case busmsg.EventOffer:
-		r.send(p.id, protocol.SessionDescription{Type: protocol.TypeOffer, SDP: e.SDP}, false)
-	case busmsg.EventCandidate:
-		if e.Candidate != nil {
-			r.send(p.id, protocol.Trickle{Type: protocol.TypeCandidate, Candidate: *e.Candidate}, false)
-		}
-	case busmsg.EventState:
-		r.log.Debug("endpoint state", "participant", p.id, "state", e.State)
-	}
-}
-
-func (r *room) bridgeRequest(ctx context.Context, p *participant, req busmsg.EndpointRequest) (busmsg.EndpointReply, error) {
-	req.Conference = r.name
-	req.Endpoint = p.id
-	ctx, cancel := context.WithTimeout(ctx, bridgeTimeout)
-	defer cancel()
-	return bus.Request[busmsg.EndpointReply](ctx, r.c.cfg.Bus, bus.BridgeEndpoint(p.bridge), req)
 }
 
 // send delivers a protocol message to one session.
@@ -495,16 +381,6 @@ func (r *room) broadcast(except string, msg any) {
 			r.log.Warn("send to session", "session", id, "err", err)
 		}
 	}
-}
-
-// negotiationError tells the client which of its SDP or candidates the
-// bridge refused, and why.
-func negotiationError(err error) error {
-	if err == nil || !errors.Is(err, bus.ErrRemote) {
-		return err
-	}
-	msg := strings.TrimPrefix(err.Error(), bus.ErrRemote.Error()+": ")
-	return &protocol.DecodeError{Code: protocol.CodeNegotiation, Message: "the bridge could not use it: " + msg}
 }
 
 // errorReply turns a failure into the error message the client sees.

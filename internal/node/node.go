@@ -88,7 +88,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 			NodeID: cfg.NodeID, Region: cfg.Region, Bus: n.bus, Log: log,
 			LeaseTTL: cfg.LeaseTTL, LeaseReplicas: n.leaseReplicas(),
 			StressThreshold: cfg.StressThreshold, ConferenceCap: cfg.ConferenceCap,
-			ICEServers: n.iceServers,
+			ICEServers:     n.iceServers,
+			FirstModerator: cfg.FirstModerator, MaxParticipants: cfg.MaxParticipants, ChatMaxLength: cfg.ChatMaxLength,
 		})
 		if err = n.control.Start(ctx); err != nil {
 			return nil, err
@@ -97,7 +98,14 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 	sources := metrics.Sources{}
 	if cfg.Has(config.RoleSignal) {
 		sites, _ := config.ParseSiteMap(cfg.SiteMap) // validated with the config
-		n.signal = signal.New(signal.Config{NodeID: cfg.NodeID, Bus: n.bus, Log: log, Sites: sites, TrustedProxies: cfg.TrustedProxies})
+		verifier, verr := n.tokenVerifier(ctx)
+		if verr != nil {
+			return nil, verr
+		}
+		n.signal = signal.New(signal.Config{
+			NodeID: cfg.NodeID, Bus: n.bus, Log: log, Sites: sites, TrustedProxies: cfg.TrustedProxies,
+			AllowGuests: cfg.AllowGuests, Verifier: verifier, JoinRate: cfg.JoinRate, MessageRate: cfg.MessageRate,
+		})
 		sources.Sessions = n.signal.Sessions
 	}
 	if n.bridge != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -28,18 +29,21 @@ type session struct {
 	log    *slog.Logger
 	outbox chan outgoing
 
-	room   string // set once joined
+	room   string // set once joined (or waiting in the lobby)
+	addr   netip.Addr
+	rate   bucket // messages
 	region string // from the site map
 	host   string // the host the client asked for, without port
 	sub    *nats.Subscription
 	cancel context.CancelFunc
 
 	// What a new room owner needs to take the participant over.
-	stateMu sync.Mutex
-	name    string
-	audio   bool // muted
-	video   bool // muted
-	bridge  string
+	stateMu  sync.Mutex
+	identity *busmsg.Identity
+	name     string
+	audio    bool // muted
+	video    bool // muted
+	bridge   string
 
 	closeOnce sync.Once
 }
@@ -222,6 +226,11 @@ func (ss *session) handle(ctx context.Context, data []byte) {
 		ss.reject(&protocol.DecodeError{Code: protocol.CodeWrongDirection, Ref: typ, Message: fmt.Sprintf("%q is sent by the server, not by clients", typ)})
 		return
 	}
+	rate := float64(ss.s.cfg.MessageRate)
+	if !ss.rate.take(time.Now(), rate, 2*rate) {
+		ss.reject(&protocol.DecodeError{Code: protocol.CodeRateLimited, Ref: typ, Message: fmt.Sprintf("more than %d messages a second; this one was dropped", ss.s.cfg.MessageRate)})
+		return
+	}
 	switch m := msg.(type) {
 	case *protocol.Ping:
 		ss.queue(protocol.Pong{Type: protocol.TypePong, Seq: m.Seq})
@@ -234,12 +243,24 @@ func (ss *session) handle(ctx context.Context, data []byte) {
 		ss.reject(&protocol.DecodeError{Code: protocol.CodeNotJoined, Ref: typ, Message: "send join first"})
 		return
 	}
-	if m, ok := msg.(*protocol.Mute); ok {
+	cm := busmsg.ClientMessage{Session: ss.id, Type: typ, Data: append(json.RawMessage(nil), data...)}
+	switch m := msg.(type) {
+	case *protocol.Mute:
 		ss.stateMu.Lock()
 		ss.audio, ss.video = m.Audio, m.Video
 		ss.stateMu.Unlock()
+	case *protocol.RefreshToken:
+		id, derr := ss.s.identify(m.Token, ss.room)
+		if derr != nil {
+			derr.Ref = typ
+			ss.reject(derr)
+			return
+		}
+		ss.stateMu.Lock()
+		ss.identity = id
+		ss.stateMu.Unlock()
+		cm.Identity, cm.Data = id, nil
 	}
-	cm := busmsg.ClientMessage{Session: ss.id, Type: typ, Data: append(json.RawMessage(nil), data...)}
 	if err := ss.s.cfg.Bus.Publish(bus.RoomControl(ss.room), cm); err != nil {
 		ss.log.Warn("relay", "type", typ, "err", err)
 		ss.reject(&protocol.DecodeError{Code: protocol.CodeUnavailable, Ref: typ, Message: "the room could not be reached; try again"})
@@ -251,8 +272,22 @@ func (ss *session) join(ctx context.Context, j *protocol.Join) {
 		ss.reject(&protocol.DecodeError{Code: protocol.CodeAlreadyJoined, Ref: j.Type, Message: "this connection has already joined " + ss.room})
 		return
 	}
+	if !ss.s.joins.allow(ss.addr, time.Now()) {
+		ss.reject(&protocol.DecodeError{Code: protocol.CodeRateLimited, Ref: j.Type, Message: "too many join attempts from your address; wait a minute and try again"})
+		return
+	}
+	id, derr := ss.s.identify(j.Token, j.Room)
+	if derr != nil {
+		derr.Ref = j.Type
+		ss.reject(derr)
+		return
+	}
+	j.Token = ""               // verified here; control gets the claims
 	data, _ := json.Marshal(j) // normalised room and name
-	reply, err := ss.s.relayJoin(ctx, j.Room, busmsg.ClientMessage{Session: ss.id, Type: protocol.TypeJoin, Data: data, Region: ss.region, Host: ss.host})
+	reply, err := ss.s.relayJoin(ctx, j.Room, busmsg.ClientMessage{
+		Session: ss.id, Type: protocol.TypeJoin, Data: data, Region: ss.region, Host: ss.host,
+		Identity: id, Address: ss.addr.String(),
+	})
 	if err != nil {
 		ss.log.Warn("join failed", "room", j.Room, "err", err)
 		ss.reject(&protocol.DecodeError{Code: protocol.CodeUnavailable, Ref: j.Type, Message: "the room could not be reached; try again"})
@@ -265,7 +300,10 @@ func (ss *session) join(ctx context.Context, j *protocol.Join) {
 	ss.room = j.Room
 	ss.log = ss.log.With("room", j.Room)
 	ss.stateMu.Lock()
-	ss.name, ss.bridge = j.Name, reply.Bridge
+	ss.name, ss.bridge, ss.identity = j.Name, reply.Bridge, id
+	if id != nil && id.Name != "" {
+		ss.name = id.Name
+	}
 	ss.stateMu.Unlock()
 	ss.s.watch(j.Room, reply.Epoch, ss)
 }
@@ -274,5 +312,5 @@ func (ss *session) join(ctx context.Context, j *protocol.Join) {
 func (ss *session) rejoinInfo() *busmsg.Rejoin {
 	ss.stateMu.Lock()
 	defer ss.stateMu.Unlock()
-	return &busmsg.Rejoin{Name: ss.name, AudioMuted: ss.audio, VideoMuted: ss.video, Bridge: ss.bridge, Region: ss.region}
+	return &busmsg.Rejoin{Name: ss.name, AudioMuted: ss.audio, VideoMuted: ss.video, Bridge: ss.bridge, Region: ss.region, Identity: ss.identity}
 }

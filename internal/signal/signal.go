@@ -58,6 +58,13 @@ type Config struct {
 	Sites []config.Site
 	// TrustedProxies are front proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string
+	// AllowGuests lets clients without a token join; Verifier checks tokens.
+	AllowGuests bool
+	Verifier    TokenVerifier
+	// JoinRate is how many joins one address may attempt per minute;
+	// MessageRate how many messages one client may send per second.
+	JoinRate    int
+	MessageRate int
 }
 
 // Server is the WebSocket endpoint.
@@ -71,6 +78,7 @@ type Server struct {
 	wg       sync.WaitGroup
 	closed   bool
 	proxies  []netip.Prefix
+	joins    *joinLimiter
 }
 
 // New makes the edge.
@@ -78,7 +86,13 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Log.With("signal", cfg.NodeID), sessions: map[string]*session{}, watches: map[string]*roomWatch{}}
+	if cfg.JoinRate == 0 {
+		cfg.JoinRate = 120
+	}
+	if cfg.MessageRate == 0 {
+		cfg.MessageRate = 50
+	}
+	s := &Server{cfg: cfg, log: cfg.Log.With("signal", cfg.NodeID), sessions: map[string]*session{}, watches: map[string]*roomWatch{}, joins: newJoinLimiter(cfg.JoinRate)}
 	for _, p := range cfg.TrustedProxies {
 		if prefix, err := netip.ParsePrefix(p); err == nil {
 			s.proxies = append(s.proxies, prefix)
@@ -103,7 +117,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(hardReadLimit)
 	sess := newSession(s, conn, newID(), r.RemoteAddr)
-	sess.region = s.regionOf(r)
+	sess.addr = s.clientAddr(r)
+	sess.region = s.regionOf(sess.addr)
 	sess.host = r.Host
 	if h, _, err := net.SplitHostPort(r.Host); err == nil {
 		sess.host = h
@@ -180,35 +195,8 @@ func (s *Server) relayJoin(ctx context.Context, room string, msg busmsg.ClientMe
 	return busmsg.JoinReply{}, lastErr
 }
 
-// regionOf places a client by its address (from X-Forwarded-For when the
-// request came through a trusted proxy) in the site map.
-func (s *Server) regionOf(r *http.Request) string {
-	if len(s.cfg.Sites) == 0 {
-		return ""
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return ""
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return ""
-	}
-	ip = ip.Unmap()
-	if s.trusted(ip) {
-		// The rightmost address a trusted proxy did not add is the client's.
-		hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
-		for i := len(hops) - 1; i >= 0; i-- {
-			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-			if err != nil {
-				break
-			}
-			ip = hop.Unmap()
-			if !s.trusted(ip) {
-				break
-			}
-		}
-	}
+// regionOf places a client address in the site map.
+func (s *Server) regionOf(ip netip.Addr) string {
 	best, bits := "", -1
 	for _, site := range s.cfg.Sites {
 		if site.Prefix.Contains(ip) && site.Prefix.Bits() > bits {
@@ -216,6 +204,27 @@ func (s *Server) regionOf(r *http.Request) string {
 		}
 	}
 	return best
+}
+
+// forwardedFor is the client's address when the peer ip is a trusted
+// proxy: the rightmost address in X-Forwarded-For that a trusted proxy did
+// not add.
+func (s *Server) forwardedFor(ip netip.Addr, r *http.Request) netip.Addr {
+	if !s.trusted(ip) {
+		return ip
+	}
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		ip = hop.Unmap()
+		if !s.trusted(ip) {
+			break
+		}
+	}
+	return ip
 }
 
 func (s *Server) trusted(ip netip.Addr) bool {
