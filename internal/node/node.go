@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/bridge"
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/config"
@@ -40,7 +41,9 @@ type Node struct {
 	signal       *signal.Server
 	http         *http.Server
 	listener     net.Listener
+	edge         nodeEdge // the one TLS port and TURN (edge.go)
 	served       chan error
+	verifier     *auth.Verifier
 	draining     atomic.Bool
 	drainStarted chan struct{}
 	drained      chan struct{}
@@ -111,11 +114,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 	if n.bridge != nil {
 		sources.Bridge = n.bridge.Stats
 	}
+	sources.Turn = n.turnStats()
 
 	if n.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("--listen %s: %w", cfg.Listen, err)
 	}
-	opts := web.Options{Ready: n.Ready, Log: log, Metrics: metrics.Handler(sources), Drain: n.startDrain}
+	opts := web.Options{Ready: n.Ready, Log: log, Metrics: metrics.Handler(sources), Drain: n.startDrain, CheckConfig: n.checkConfig}
 	if n.signal != nil {
 		opts.Signal = n.signal
 	}
@@ -212,6 +216,9 @@ func (n *Node) Close() {
 		n.signal.Close()
 	}
 	n.closeEdge()
+	if n.verifier != nil {
+		n.verifier.Close()
+	}
 	if n.control != nil {
 		n.control.Close()
 	}

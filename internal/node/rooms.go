@@ -6,8 +6,7 @@ import (
 	"github.com/parley/parley/internal/signal"
 )
 
-// tokenVerifier builds the join token verifier from the configuration; nil
-// when no token key is configured.
+// tokenVerifier builds the join token verifier (see tokens.go).
 func (n *Node) tokenVerifier(ctx context.Context) (signal.TokenVerifier, error) {
-	return nil, nil
+	return n.newTokenVerifier(ctx)
 }
