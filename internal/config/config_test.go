@@ -5,13 +5,33 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestValidate(t *testing.T) {
+	// Files the TLS and token key options name.
+	dir := t.TempDir()
+	file := func(name string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("-----BEGIN PLACEHOLDER-----\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	cert, key, pub1, pub2 := file("cert.pem"), file("key.pem"), file("pub1.pem"), file("pub2.pem")
+	missing := filepath.Join(dir, "missing.pem")
+	turnSecret := strings.Repeat("t", 16)
+	// tokens configures an HS256 secret with the issuer and audience it
+	// needs.
+	tokens := func(c *Config) {
+		c.JWTSecret, c.JWTIssuer, c.JWTAudience = strings.Repeat("s", 32), "https://id.example.org", "parley"
+	}
 	tests := []struct {
 		name   string
 		modify func(*Config)
@@ -141,10 +161,198 @@ func TestValidate(t *testing.T) {
 		{"lease-ttl under 1s", func(c *Config) { c.LeaseTTL = time.Second - 1 }, []string{"lease-ttl"}},
 		{"lease-ttl 2m", func(c *Config) { c.LeaseTTL = 2 * time.Minute }, []string{"lease-ttl"}},
 		{"lease-ttl over 1m", func(c *Config) { c.LeaseTTL = time.Minute + 1 }, []string{"lease-ttl"}},
+
+		// Edge: TLS.
+		{"tls-listen :443", func(c *Config) { c.TLSListen = ":443" }, nil},
+		{"tls-listen IPv6 port 0", func(c *Config) { c.TLSListen = "[::1]:0" }, nil},
+		{"tls-listen without port", func(c *Config) { c.TLSListen = "443" }, []string{"tls-listen"}},
+		{"tls-listen port 65536", func(c *Config) { c.TLSListen = ":65536" }, []string{"tls-listen"}},
+		{"tls-listen port named", func(c *Config) { c.TLSListen = ":https" }, []string{"tls-listen"}},
+		{"tls-cert and tls-key", func(c *Config) { c.TLSListen, c.TLSCert, c.TLSKey = ":443", cert, key }, nil},
+		{"tls-cert without tls-key", func(c *Config) { c.TLSListen, c.TLSCert = ":443", cert }, []string{"tls-cert"}},
+		{"tls-key without tls-cert", func(c *Config) { c.TLSListen, c.TLSKey = ":443", key }, []string{"tls-cert"}},
+		{"tls-key alone without tls-listen", func(c *Config) { c.TLSKey = key }, []string{"tls-cert"}},
+		{"tls-cert missing", func(c *Config) { c.TLSListen, c.TLSCert, c.TLSKey = ":443", missing, key }, []string{"tls-cert"}},
+		{"tls-key missing", func(c *Config) { c.TLSListen, c.TLSCert, c.TLSKey = ":443", cert, missing }, []string{"tls-key"}},
+		{"tls-cert and tls-key missing", func(c *Config) { c.TLSListen, c.TLSCert, c.TLSKey = ":443", missing, missing }, []string{"tls-cert", "tls-key"}},
+		{"tls-cert missing without tls-key", func(c *Config) { c.TLSListen, c.TLSCert = ":443", missing }, []string{"tls-cert", "tls-cert"}},
+		{"tls-cert without tls-listen", func(c *Config) { c.TLSCert, c.TLSKey = cert, key }, []string{"tls-listen"}},
+		{"acme-domains", func(c *Config) { c.TLSListen, c.ACMEDomains = ":443", []string{"meet.example.org", "a.example.net"} }, nil},
+		{"acme-domains without tls-listen", func(c *Config) { c.ACMEDomains = []string{"meet.example.org"} }, []string{"tls-listen"}},
+		{
+			"acme-domains with tls-cert",
+			func(c *Config) {
+				c.TLSListen, c.TLSCert, c.TLSKey, c.ACMEDomains = ":443", cert, key, []string{"meet.example.org"}
+			},
+			[]string{"acme-domains"},
+		},
+		{"acme-domains without dot", func(c *Config) { c.TLSListen, c.ACMEDomains = ":443", []string{"localhost"} }, []string{"acme-domains"}},
+		{"acme-domains wildcard", func(c *Config) { c.TLSListen, c.ACMEDomains = ":443", []string{"*.example.org"} }, []string{"acme-domains"}},
+		{"acme-domains with port", func(c *Config) { c.TLSListen, c.ACMEDomains = ":443", []string{"meet.example.org:443"} }, []string{"acme-domains"}},
+		{"acme-domains URL", func(c *Config) { c.TLSListen, c.ACMEDomains = ":443", []string{"https://meet.example.org"} }, []string{"acme-domains"}},
+		{"acme-domains with space", func(c *Config) { c.TLSListen, c.ACMEDomains = ":443", []string{"meet example.org"} }, []string{"acme-domains"}},
+		{
+			"acme-domains two bad after good",
+			func(c *Config) { c.TLSListen, c.ACMEDomains = ":443", []string{"meet.example.org", "a", "b/c.d"} },
+			[]string{"acme-domains", "acme-domains"},
+		},
+		{"acme-email anything", func(c *Config) { c.ACMEEmail = "not checked" }, nil},
+
+		// Edge: media port.
+		{"media-udp off with tls-listen", func(c *Config) { c.MediaUDP, c.TLSListen = false, ":443" }, nil},
+		{"media-udp off without tls-listen", func(c *Config) { c.MediaUDP = false }, []string{"media-udp"}},
+		{"media-udp off with tls-cert but no tls-listen", func(c *Config) { c.MediaUDP, c.TLSCert, c.TLSKey = false, cert, key }, []string{"tls-listen", "media-udp"}},
+
+		// Edge: TURN.
+		{"turn-secret alone", func(c *Config) { c.TURNSecret = turnSecret }, nil},
+		{"turn-secret 15", func(c *Config) { c.TURNSecret = strings.Repeat("t", 15) }, []string{"turn-secret"}},
+		{"turn-listen", func(c *Config) { c.TURNListen, c.TURNSecret = ":3478", turnSecret }, nil},
+		{"turn-listen IPv6 port 0", func(c *Config) { c.TURNListen, c.TURNSecret = "[::1]:0", turnSecret }, nil},
+		{"turn-listen without turn-secret", func(c *Config) { c.TURNListen = ":3478" }, []string{"turn-secret"}},
+		{"turn-listen without port", func(c *Config) { c.TURNListen, c.TURNSecret = "3478", turnSecret }, []string{"turn-listen"}},
+		{"turn-listen port 65536", func(c *Config) { c.TURNListen, c.TURNSecret = ":65536", turnSecret }, []string{"turn-listen"}},
+		{"turn-listen bad without turn-secret", func(c *Config) { c.TURNListen = "x" }, []string{"turn-listen", "turn-secret"}},
+		{"turn-realm domain", func(c *Config) { c.TURNRealm = "turn.example.org" }, nil},
+		{"turn-realm token", func(c *Config) { c.TURNRealm = "realm_1-a" }, nil},
+		{"turn-realm empty", func(c *Config) { c.TURNRealm = "" }, []string{"turn-realm"}},
+		{"turn-realm with space", func(c *Config) { c.TURNRealm = "my realm" }, []string{"turn-realm"}},
+		{"turn-realm 65", func(c *Config) { c.TURNRealm = strings.Repeat("r", 65) }, []string{"turn-realm"}},
+		{"turn-relay-ports full", func(c *Config) { c.TURNRelayPorts = "1024-65535" }, nil},
+		{"turn-relay-ports one port", func(c *Config) { c.TURNRelayPorts = "50000-50000" }, nil},
+		{"turn-relay-ports empty", func(c *Config) { c.TURNRelayPorts = "" }, []string{"turn-relay-ports"}},
+		{"turn-relay-ports below 1024", func(c *Config) { c.TURNRelayPorts = "1023-2000" }, []string{"turn-relay-ports"}},
+		{"turn-relay-ports reversed", func(c *Config) { c.TURNRelayPorts = "60000-50000" }, []string{"turn-relay-ports"}},
+		{"turn-relay-ports over 65535", func(c *Config) { c.TURNRelayPorts = "50000-65536" }, []string{"turn-relay-ports"}},
+		{"turn-relay-ports one number", func(c *Config) { c.TURNRelayPorts = "50000" }, []string{"turn-relay-ports"}},
+		{"turn-max-allocations 1", func(c *Config) { c.TURNMaxAllocations = 1 }, nil},
+		{"turn-max-allocations 0", func(c *Config) { c.TURNMaxAllocations = 0 }, []string{"turn-max-allocations"}},
+		{"turn-max-bitrate 0", func(c *Config) { c.TURNMaxBitrate = 0 }, nil},
+		{"turn-max-bitrate 1M", func(c *Config) { c.TURNMaxBitrate = 1_000_000 }, nil},
+		{"turn-max-bitrate -1", func(c *Config) { c.TURNMaxBitrate = -1 }, []string{"turn-max-bitrate"}},
+		{"turn-allow-peers CIDRs and addresses", func(c *Config) { c.TURNAllowPeers = []string{"10.0.0.0/8", "10.1.2.3", "fd00::/8", "fd00::1"} }, nil},
+		{"turn-allow-peers hostname", func(c *Config) { c.TURNAllowPeers = []string{"10.0.0.0/8", "bridge.local"} }, []string{"turn-allow-peers"}},
+		{"turn-allow-peers length 33", func(c *Config) { c.TURNAllowPeers = []string{"10.0.0.0/33"} }, []string{"turn-allow-peers"}},
+		{"turn-allow-peers two bad", func(c *Config) { c.TURNAllowPeers = []string{"a", "b"} }, []string{"turn-allow-peers", "turn-allow-peers"}},
+		{
+			"turn-urls",
+			func(c *Config) {
+				c.TURNSecret, c.TURNURLs = turnSecret, []string{"turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"}
+			},
+			nil,
+		},
+		{"turn-urls without turn-secret", func(c *Config) { c.TURNURLs = []string{"turn:turn.example.org:3478"} }, []string{"turn-secret"}},
+		{"turn-urls with slashes", func(c *Config) { c.TURNSecret, c.TURNURLs = turnSecret, []string{"turn://turn.example.org:3478"} }, []string{"turn-urls"}},
+		{"turn-urls stun", func(c *Config) { c.TURNSecret, c.TURNURLs = turnSecret, []string{"stun:stun.example.org:3478"} }, []string{"turn-urls"}},
+		{"turn-urls without scheme", func(c *Config) { c.TURNSecret, c.TURNURLs = turnSecret, []string{"turn.example.org:3478"} }, []string{"turn-urls"}},
+		{"turn-urls without host", func(c *Config) { c.TURNSecret, c.TURNURLs = turnSecret, []string{"turns:"} }, []string{"turn-urls"}},
+		{
+			"turn-urls with turn-listen",
+			func(c *Config) {
+				c.TURNSecret, c.TURNListen, c.TURNURLs = turnSecret, ":3478", []string{"turn:turn.example.org:3478"}
+			},
+			[]string{"turn-urls"},
+		},
+		{
+			"turn-urls bad and with turn-listen",
+			func(c *Config) { c.TURNSecret, c.TURNListen, c.TURNURLs = turnSecret, ":3478", []string{"x"} },
+			[]string{"turn-urls", "turn-urls"},
+		},
+		{"turn-credential-ttl 1m", func(c *Config) { c.TURNCredentialTTL = time.Minute }, nil},
+		{"turn-credential-ttl 168h", func(c *Config) { c.TURNCredentialTTL = 168 * time.Hour }, nil},
+		{"turn-credential-ttl under 1m", func(c *Config) { c.TURNCredentialTTL = time.Minute - 1 }, []string{"turn-credential-ttl"}},
+		{"turn-credential-ttl over 168h", func(c *Config) { c.TURNCredentialTTL = 168*time.Hour + 1 }, []string{"turn-credential-ttl"}},
+		{"turn-credential-ttl 0", func(c *Config) { c.TURNCredentialTTL = 0 }, []string{"turn-credential-ttl"}},
+		{"public-host name", func(c *Config) { c.PublicHost = "meet.example.org" }, nil},
+		{"public-host IPv4", func(c *Config) { c.PublicHost = "203.0.113.7" }, nil},
+		{"public-host IPv6", func(c *Config) { c.PublicHost = "2001:db8::7" }, nil},
+		{"public-host with port", func(c *Config) { c.PublicHost = "meet.example.org:443" }, []string{"public-host"}},
+		{"public-host URL", func(c *Config) { c.PublicHost = "https://meet.example.org" }, []string{"public-host"}},
+		{"public-host with space", func(c *Config) { c.PublicHost = "meet example.org" }, []string{"public-host"}},
+		{"public-host bracketed IPv6", func(c *Config) { c.PublicHost = "[2001:db8::7]" }, []string{"public-host"}},
+		{"public-host IPv6 with port", func(c *Config) { c.PublicHost = "[2001:db8::7]:443" }, []string{"public-host"}},
+		{"public-host IPv6 with zone", func(c *Config) { c.PublicHost = "fe80::1%eth0" }, []string{"public-host"}},
+
+		// Rooms: identity.
+		{"jwt-secret 32", tokens, nil},
+		{"jwt-secret 31", func(c *Config) { tokens(c); c.JWTSecret = strings.Repeat("s", 31) }, []string{"jwt-secret"}},
+		{"jwt-public-keys", func(c *Config) { tokens(c); c.JWTSecret, c.JWTPublicKeys = "", []string{pub1, pub2} }, nil},
+		{"jwt-public-keys missing", func(c *Config) { tokens(c); c.JWTPublicKeys = []string{pub1, missing} }, []string{"jwt-public-keys"}},
+		{"jwt-public-keys two missing", func(c *Config) { tokens(c); c.JWTPublicKeys = []string{missing, missing + "2"} }, []string{"jwt-public-keys", "jwt-public-keys"}},
+		{
+			"jwt-jwks-url https",
+			func(c *Config) {
+				tokens(c)
+				c.JWTSecret, c.JWTJWKSURL = "", "https://id.example.org/.well-known/jwks.json"
+			},
+			nil,
+		},
+		{"jwt-jwks-url http", func(c *Config) { tokens(c); c.JWTJWKSURL = "http://127.0.0.1:8081/jwks" }, nil},
+		{"jwt-jwks-url ftp", func(c *Config) { tokens(c); c.JWTJWKSURL = "ftp://id.example.org/jwks" }, []string{"jwt-jwks-url"}},
+		{"jwt-jwks-url without scheme", func(c *Config) { tokens(c); c.JWTJWKSURL = "id.example.org/jwks" }, []string{"jwt-jwks-url"}},
+		{"jwt-jwks-url without host", func(c *Config) { tokens(c); c.JWTJWKSURL = "https:///jwks" }, []string{"jwt-jwks-url"}},
+		{"jwt-jwks-url unparsable", func(c *Config) { tokens(c); c.JWTJWKSURL = "https://[::1" }, []string{"jwt-jwks-url"}},
+		{"jwt-issuer and jwt-audience without tokens", func(c *Config) { c.JWTIssuer, c.JWTAudience = "i", "a" }, nil},
+		{"jwt-secret without jwt-issuer", func(c *Config) { tokens(c); c.JWTIssuer = "" }, []string{"jwt-issuer"}},
+		{"jwt-secret without jwt-audience", func(c *Config) { tokens(c); c.JWTAudience = "" }, []string{"jwt-issuer"}},
+		{"jwt-public-keys without issuer and audience", func(c *Config) { c.JWTPublicKeys = []string{pub1} }, []string{"jwt-issuer"}},
+		{"jwt-jwks-url without issuer and audience", func(c *Config) { c.JWTJWKSURL = "https://id.example.org/jwks" }, []string{"jwt-issuer"}},
+		{"allow-guests off with jwt-secret", func(c *Config) { tokens(c); c.AllowGuests = false }, nil},
+		{"allow-guests off with jwt-public-keys", func(c *Config) { tokens(c); c.AllowGuests, c.JWTSecret, c.JWTPublicKeys = false, "", []string{pub1} }, nil},
+		{
+			"allow-guests off with jwt-jwks-url",
+			func(c *Config) {
+				tokens(c)
+				c.AllowGuests, c.JWTSecret, c.JWTJWKSURL = false, "", "https://id.example.org/jwks"
+			},
+			nil,
+		},
+		{"allow-guests off without tokens", func(c *Config) { c.AllowGuests = false }, []string{"allow-guests"}},
+		{"allow-guests off with only issuer and audience", func(c *Config) { c.AllowGuests, c.JWTIssuer, c.JWTAudience = false, "i", "a" }, []string{"allow-guests"}},
+		{
+			"jwt-algorithms all allowed",
+			func(c *Config) {
+				c.JWTAlgorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}
+			},
+			nil,
+		},
+		{"jwt-algorithms one", func(c *Config) { c.JWTAlgorithms = []string{"ES256"} }, nil},
+		{"jwt-algorithms empty", func(c *Config) { c.JWTAlgorithms = nil }, []string{"jwt-algorithms"}},
+		{"jwt-algorithms none", func(c *Config) { c.JWTAlgorithms = []string{"none"} }, []string{"jwt-algorithms"}},
+		{"jwt-algorithms lower case", func(c *Config) { c.JWTAlgorithms = []string{"HS256", "rs256"} }, []string{"jwt-algorithms"}},
+		{"jwt-algorithms PS256", func(c *Config) { c.JWTAlgorithms = []string{"PS256"} }, []string{"jwt-algorithms"}},
+		{"jwt-algorithms two bad", func(c *Config) { c.JWTAlgorithms = []string{"none", "EdDSA"} }, []string{"jwt-algorithms", "jwt-algorithms"}},
+		{"jwt-leeway 0", func(c *Config) { c.JWTLeeway = 0 }, nil},
+		{"jwt-leeway 5m", func(c *Config) { c.JWTLeeway = 5 * time.Minute }, nil},
+		{"jwt-leeway negative", func(c *Config) { c.JWTLeeway = -1 }, []string{"jwt-leeway"}},
+		{"jwt-leeway over 5m", func(c *Config) { c.JWTLeeway = 5*time.Minute + 1 }, []string{"jwt-leeway"}},
+		{"jwt-room-wildcard", func(c *Config) { c.JWTRoomWildcard = true }, nil},
+		{"first-moderator off", func(c *Config) { c.FirstModerator = false }, nil},
+
+		// Rooms: limits.
+		{"max-participants 2", func(c *Config) { c.MaxParticipants = 2 }, nil},
+		{"max-participants 10000", func(c *Config) { c.MaxParticipants = 10000 }, nil},
+		{"max-participants 1", func(c *Config) { c.MaxParticipants = 1 }, []string{"max-participants"}},
+		{"max-participants 10001", func(c *Config) { c.MaxParticipants = 10001 }, []string{"max-participants"}},
+		{"admin-key 16", func(c *Config) { c.AdminKey = strings.Repeat("k", 16) }, nil},
+		{"admin-key 15", func(c *Config) { c.AdminKey = strings.Repeat("k", 15) }, []string{"admin-key"}},
+		{"join-rate 1", func(c *Config) { c.JoinRate = 1 }, nil},
+		{"join-rate 0", func(c *Config) { c.JoinRate = 0 }, []string{"join-rate"}},
+		{"join-rate negative", func(c *Config) { c.JoinRate = -1 }, []string{"join-rate"}},
+		{"message-rate 1", func(c *Config) { c.MessageRate = 1 }, nil},
+		{"message-rate 0", func(c *Config) { c.MessageRate = 0 }, []string{"message-rate"}},
+		{"chat-max-length 1", func(c *Config) { c.ChatMaxLength = 1 }, nil},
+		{"chat-max-length 100000", func(c *Config) { c.ChatMaxLength = 100000 }, nil},
+		{"chat-max-length 0", func(c *Config) { c.ChatMaxLength = 0 }, []string{"chat-max-length"}},
+		{"chat-max-length 100001", func(c *Config) { c.ChatMaxLength = 100001 }, []string{"chat-max-length"}},
+
 		{
 			"zero Config",
 			func(c *Config) { *c = Config{} },
-			[]string{"listen", "data-dir", "log-level", "region", "keyframe-interval", "roles", "cluster-name", "stress-threshold", "drain-timeout", "lease-ttl"},
+			[]string{
+				"listen", "data-dir", "log-level", "region", "keyframe-interval", "roles", "cluster-name", "stress-threshold", "drain-timeout", "lease-ttl",
+				"media-udp", "turn-realm", "turn-relay-ports", "turn-max-allocations", "turn-credential-ttl",
+				"allow-guests", "jwt-algorithms", "max-participants", "join-rate", "message-rate", "chat-max-length",
+			},
 		},
 		{
 			// The nats-listen and cluster-listen problems also make --nats
@@ -156,12 +364,32 @@ func TestValidate(t *testing.T) {
 					Roles: []string{"relay"}, NATS: "http://x", NATSListen: "4222", ClusterListen: ":0", ClusterPeers: []string{"p"},
 					ClusterName: "a.b", SiteMap: []string{"10.0.0.0/8"}, TrustedProxies: []string{"q"}, StressThreshold: 2,
 					ConferenceCap: -1, DrainTimeout: -1, LeaseTTL: time.Hour,
+					// tls-listen is left empty, which the certificate and
+					// media-udp false then report.
+					TLSCert: missing, TLSKey: missing + "2", ACMEDomains: []string{"meet"}, MediaUDP: false,
+					TURNSecret: "short", TURNListen: "3478", TURNRealm: "a b", TURNRelayPorts: "1-2",
+					TURNMaxAllocations: 0, TURNMaxBitrate: -1, TURNAllowPeers: []string{"r"}, TURNURLs: []string{"stun:s"},
+					TURNCredentialTTL: time.Second, PublicHost: "h:1",
+					// Tokens are configured (badly), so allow-guests has
+					// nothing to report.
+					AllowGuests: false, JWTSecret: "short", JWTPublicKeys: []string{missing}, JWTJWKSURL: "ftp://k",
+					JWTAlgorithms: []string{"none"}, JWTLeeway: time.Hour, MaxParticipants: 1, AdminKey: "short",
+					JoinRate: -1, MessageRate: -1, ChatMaxLength: -1,
 				}
 			},
 			[]string{
 				"listen", "udp-port", "public-ip", "data-dir", "log-level", "node-id", "region", "keyframe-interval",
 				"roles", "nats", "nats", "nats-listen", "cluster-listen", "cluster-peers", "cluster-name", "site-map",
 				"trusted-proxies", "stress-threshold", "conference-cap", "drain-timeout", "lease-ttl",
+				// The certificate options are checked before tls-listen
+				// that they need; acme-domains conflicts with tls-cert and
+				// is no host name.
+				"tls-cert", "tls-key", "acme-domains", "acme-domains", "tls-listen", "media-udp",
+				// turn-urls is bad and conflicts with turn-listen.
+				"turn-listen", "turn-secret", "turn-realm", "turn-relay-ports", "turn-max-allocations", "turn-max-bitrate",
+				"turn-allow-peers", "turn-urls", "turn-urls", "turn-credential-ttl", "public-host",
+				"jwt-secret", "jwt-public-keys", "jwt-jwks-url", "jwt-issuer", "jwt-algorithms", "jwt-leeway",
+				"max-participants", "admin-key", "join-rate", "message-rate", "chat-max-length",
 			},
 		},
 	}
@@ -198,6 +426,82 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestValidateOrderIsStable runs Validate over a configuration with several
+// problems many times: the report must come out the same each time (map
+// iteration once made the tls-cert and tls-key order vary).
+func TestValidateOrderIsStable(t *testing.T) {
+	dir := t.TempDir()
+	c := Default()
+	c.TLSListen, c.TLSCert, c.TLSKey = ":443", filepath.Join(dir, "no-cert.pem"), filepath.Join(dir, "no-key.pem")
+	c.TURNListen, c.AdminKey = "x", "short"
+	first := c.Validate()
+	if first == nil {
+		t.Fatal("Validate accepted missing certificate files")
+	}
+	for range 100 {
+		if err := c.Validate(); err == nil || err.Error() != first.Error() {
+			t.Fatalf("Validate reported\n%v\nthen\n%v", first, err)
+		}
+	}
+}
+
+func TestParsePortRange(t *testing.T) {
+	tests := []struct {
+		in     string
+		lo, hi uint16
+		ok     bool
+	}{
+		{"49152-65535", 49152, 65535, true},
+		{"1024-65535", 1024, 65535, true},
+		{"1024-1024", 1024, 1024, true},
+		{"65535-65535", 65535, 65535, true},
+		{"40000-40100", 40000, 40100, true},
+		{" 50000 - 50010 ", 50000, 50010, true},
+		{"01024-2000", 1024, 2000, true},
+		{"", 0, 0, false},
+		{"-", 0, 0, false},
+		{"50000", 0, 0, false},
+		{"50000-", 0, 0, false},
+		{"-50000", 0, 0, false},
+		{"1023-2000", 0, 0, false},
+		{"0-2000", 0, 0, false},
+		{"2001-2000", 0, 0, false},
+		{"60000-50000", 0, 0, false},
+		{"50000-65536", 0, 0, false},
+		{"65536-65537", 0, 0, false},
+		{"50000-60000-61000", 0, 0, false},
+		{"50000:60000", 0, 0, false},
+		{"+50000-60000", 0, 0, false},
+		{"50000-+60000", 0, 0, false},
+		{"0x1000-0x2000", 0, 0, false},
+		{"a-b", 0, 0, false},
+		{"5e4-6e4", 0, 0, false},
+		{"-1-2000", 0, 0, false},
+	}
+	for _, tc := range tests {
+		lo, hi, err := ParsePortRange(tc.in)
+		if tc.ok {
+			if err != nil || lo != tc.lo || hi != tc.hi {
+				t.Errorf("ParsePortRange(%q) = %d, %d, %v; want %d, %d", tc.in, lo, hi, err, tc.lo, tc.hi)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("ParsePortRange(%q) = %d, %d; want an error", tc.in, lo, hi)
+			continue
+		}
+		if lo != 0 || hi != 0 {
+			t.Errorf("ParsePortRange(%q) returned %d, %d with its error", tc.in, lo, hi)
+		}
+		// The error quotes the input and says what is allowed.
+		for _, w := range []string{strconv.Quote(tc.in), "min-max", "1024 <= min <= max <= 65535"} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("ParsePortRange(%q): error %q does not mention %s", tc.in, err, w)
+			}
+		}
 	}
 }
 

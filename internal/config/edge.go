@@ -23,10 +23,11 @@ func (c *Config) validateEdge(bad func(name, format string, args ...any)) {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls-cert", "give both --tls-cert and --tls-key, or neither")
 	}
-	for name, file := range map[string]string{"tls-cert": c.TLSCert, "tls-key": c.TLSKey} {
-		if file != "" {
-			if _, err := os.Stat(file); err != nil {
-				bad(name, "cannot read %q: %v", file, err)
+	// A slice, not a map: problems are reported in a fixed order.
+	for _, f := range []struct{ name, file string }{{"tls-cert", c.TLSCert}, {"tls-key", c.TLSKey}} {
+		if f.file != "" {
+			if _, err := os.Stat(f.file); err != nil {
+				bad(f.name, "cannot read %q: %v", f.file, err)
 			}
 		}
 	}
@@ -87,9 +88,16 @@ func (c *Config) validateEdge(bad func(name, format string, args ...any)) {
 	if c.TURNCredentialTTL < time.Minute || c.TURNCredentialTTL > 7*24*time.Hour {
 		bad("turn-credential-ttl", "%s must be between 1m and 168h", c.TURNCredentialTTL)
 	}
-	if c.PublicHost != "" && strings.ContainsAny(c.PublicHost, "/: ") {
+	if c.PublicHost != "" && strings.ContainsAny(c.PublicHost, "/: ") && !isIP(c.PublicHost) {
 		bad("public-host", "%q must be a host name or address, without port or scheme", c.PublicHost)
 	}
+}
+
+// isIP reports whether s is a bare IP address without zone (an IPv6 one
+// holds colons).
+func isIP(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Zone() == ""
 }
 
 // ParsePortRange parses "min-max".

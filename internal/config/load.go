@@ -154,9 +154,10 @@ func loadYAML(path string, cfg *Config) error {
 	if err != nil {
 		return fmt.Errorf("%w: --config: %v", ErrInvalid, err)
 	}
-	// Decode into a generic map first so each key is set through the same
-	// parser as its flag, with the same error messages.
-	var raw map[string]any
+	// Decode into nodes first so that each key is set through the same parser
+	// as its flag, from the text as written (a secret like 0x1F stays as it
+	// is, not turned into a number and back).
+	var raw map[string]yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("%w: %s: not valid YAML: %v", ErrInvalid, path, err)
@@ -165,28 +166,34 @@ func loadYAML(path string, cfg *Config) error {
 	for _, o := range options(cfg) {
 		byKey[yamlKey(o.name)] = o
 	}
-	for key, v := range raw {
+	for key, node := range raw {
 		o, ok := byKey[key]
 		if !ok {
 			return fmt.Errorf("%w: %s: unknown key %q", ErrInvalid, path, key)
 		}
 		var s string
-		switch v := v.(type) {
-		case []any:
+		switch node.Kind {
+		case yaml.SequenceNode:
 			if _, ok := o.value.(*listValue); !ok {
 				return fmt.Errorf("%w: %s: key %s: must be a single value, not a list", ErrInvalid, path, key)
 			}
-			parts := make([]string, len(v))
-			for i, p := range v {
-				parts[i] = fmt.Sprint(p)
+			parts := make([]string, 0, len(node.Content))
+			for _, item := range node.Content {
+				if item.Kind != yaml.ScalarNode {
+					return fmt.Errorf("%w: %s: key %s: list items must be single values", ErrInvalid, path, key)
+				}
+				parts = append(parts, item.Value)
 			}
 			s = strings.Join(parts, ",")
-		case nil:
-			continue
-		case map[string]any:
+		case yaml.MappingNode:
 			return fmt.Errorf("%w: %s: key %s: must be a single value, not a mapping", ErrInvalid, path, key)
+		case yaml.ScalarNode:
+			if node.Tag == "!!null" {
+				continue
+			}
+			s = node.Value
 		default:
-			s = fmt.Sprint(v)
+			return fmt.Errorf("%w: %s: key %s: must be a single value", ErrInvalid, path, key)
 		}
 		if err := o.value.Set(s); err != nil {
 			return fmt.Errorf("%w: %s: key %s: %v", ErrInvalid, path, key, err)
