@@ -7,6 +7,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,7 +70,17 @@ type Config struct {
 	// HTTPClient, when set, dials the signaling WebSocket (for a proxy, a
 	// source address, custom TLS roots).
 	HTTPClient *http.Client
-	Log        *slog.Logger
+	// How media reaches the bridge (ice.go). NetworkTypes limits the
+	// candidates to these networks (default: UDP and TCP, IPv4 and IPv6);
+	// ICETransportPolicy Relay sends media through TURN only;
+	// SelectICEServers, when set, picks from the TURN servers the join
+	// handed out (returning none is allowed); TURNTLS verifies TURN servers
+	// over TLS (default: the system's roots).
+	NetworkTypes       []webrtc.NetworkType
+	ICETransportPolicy webrtc.ICETransportPolicy
+	SelectICEServers   func([]protocol.ICEServer) []protocol.ICEServer
+	TURNTLS            *tls.Config
+	Log                *slog.Logger
 }
 
 // Publication is one source a client publishes.
@@ -230,15 +241,14 @@ func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 // setupPeer makes the PeerConnection to the bridge, publishes the
 // configured sources on it and starts negotiating.
 func (s *Session) setupPeer() error {
-	api, err := newAPI(s.cfg.SettingEngine, s.log)
+	servers := s.webrtcICEServers()
+	api, err := newAPI(s.settingEngine(servers), s.log)
 	if err != nil {
 		return err
 	}
-	var servers []webrtc.ICEServer
-	for _, is := range s.iceServers {
-		servers = append(servers, webrtc.ICEServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential})
-	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: servers, BundlePolicy: webrtc.BundlePolicyMaxBundle})
+	pc, err := api.NewPeerConnection(webrtc.Configuration{
+		ICEServers: servers, BundlePolicy: webrtc.BundlePolicyMaxBundle, ICETransportPolicy: s.cfg.ICETransportPolicy,
+	})
 	if err != nil {
 		return fmt.Errorf("client: peer connection: %w", err)
 	}
@@ -427,10 +437,16 @@ func newAPI(se *webrtc.SettingEngine, log *slog.Logger) (*webrtc.API, error) {
 }
 
 // DefaultSettingEngine returns the pion settings the client uses unless
-// Config.SettingEngine replaces them: loopback candidates included (so a
-// server on the same machine is reachable), mDNS off, pion's logs in log.
+// Config.SettingEngine replaces them: UDP and TCP candidates, IPv4 and
+// IPv6 (ICE tries every path at once and keeps the best, so media falls
+// back from UDP to ICE-TCP to TURN by itself), loopback candidates
+// included (so a server on the same machine is reachable), mDNS off,
+// pion's logs in log.
 func DefaultSettingEngine(log *slog.Logger) *webrtc.SettingEngine {
 	se := &webrtc.SettingEngine{}
+	se.SetNetworkTypes([]webrtc.NetworkType{
+		webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6,
+	})
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.LoggerFactory = rtc.LoggerFactory(log)

@@ -22,6 +22,7 @@ const usage = `Parley: self-hosted video meetings in one binary.
 Usage:
   parley serve [options]   run a node (web client, signaling, control, bridge)
   parley loadtest [opts]   load a running server with synthetic participants
+  parley check URL         check from this machine whether calls to a server work
   parley version           print the version
 
 Run "parley serve --help" for the options.
@@ -41,6 +42,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "loadtest":
 		return loadtestCmd(args[1:], stdout, stderr)
+	case "check":
+		return checkCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "parley", node.Version)
 		return 0

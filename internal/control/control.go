@@ -191,15 +191,29 @@ func (c *Control) Rooms() []string {
 	return out
 }
 
-// handleRooms answers the admin API's census with the rooms this node owns.
+// handleRooms answers the admin API's census with the rooms this node owns,
+// asking them all at once.
 func (c *Control) handleRooms(m *nats.Msg) {
+	names := c.Rooms()
+	infos := make([]*busmsg.RoomInfo, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+			defer cancel()
+			info, err := bus.Request[busmsg.RoomInfo](ctx, c.cfg.Bus, bus.RoomControl(name), busmsg.ClientMessage{Type: busmsg.TypeAdminInfo})
+			if err == nil {
+				infos[i] = &info
+			}
+		}()
+	}
+	wg.Wait()
 	reply := busmsg.RoomsReply{Node: c.cfg.NodeID, Rooms: []busmsg.RoomInfo{}}
-	for _, name := range c.Rooms() {
-		ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
-		info, err := bus.Request[busmsg.RoomInfo](ctx, c.cfg.Bus, bus.RoomControl(name), busmsg.ClientMessage{Type: busmsg.TypeAdminInfo})
-		cancel()
-		if err == nil {
-			reply.Rooms = append(reply.Rooms, info)
+	for _, in := range infos {
+		if in != nil {
+			reply.Rooms = append(reply.Rooms, *in)
 		}
 	}
 	bus.Respond(m, reply, nil)

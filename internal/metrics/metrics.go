@@ -1,6 +1,7 @@
 // Package metrics exposes a node's figures to Prometheus at /metrics: the
 // bridge's packets and bytes in and out, endpoints and conferences, the
-// signaling sessions, and the process's own CPU and memory. The figures
+// signaling sessions, the embedded TURN server's allocations, refusals and
+// relayed traffic, and the process's own CPU and memory. The figures
 // are read from the roles when scraped, so nothing on the media path
 // updates a shared counter.
 package metrics
@@ -13,12 +14,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parley/parley/internal/bridge"
+	"github.com/parley/parley/internal/turn"
 )
 
 // Sources are the roles a node runs; nil ones are left out.
 type Sources struct {
 	Bridge   func() bridge.Stats
 	Sessions func() int
+	Turn     func() turn.Stats
 }
 
 // Handler returns the /metrics handler for a node.
@@ -40,12 +43,20 @@ var (
 	endpoints   = prometheus.NewDesc("parley_bridge_endpoints", "Participants connected to this node's bridge.", nil, nil)
 	conferences = prometheus.NewDesc("parley_bridge_conferences", "Conferences on this node's bridge.", nil, nil)
 	sessions    = prometheus.NewDesc("parley_signal_sessions", "Client WebSocket sessions on this node.", nil, nil)
+
+	turnAllocations      = prometheus.NewDesc("parley_turn_allocations", "TURN relays open now.", nil, nil)
+	turnAllocationsTotal = prometheus.NewDesc("parley_turn_allocations_total", "TURN relays ever allocated.", nil, nil)
+	turnRefused          = prometheus.NewDesc("parley_turn_refused_total", "TURN requests refused, by reason: expired, malformed, forged, wrong-realm (credentials), quota (allocations per user), peer (peer filtering).", []string{"reason"}, nil)
+	turnPackets          = prometheus.NewDesc("parley_turn_relayed_packets_total", "Packets relayed, by direction: to_peers (from clients) or from_peers.", []string{"direction"}, nil)
+	turnBytes            = prometheus.NewDesc("parley_turn_relayed_bytes_total", "Payload bytes relayed, by direction: to_peers (from clients) or from_peers.", []string{"direction"}, nil)
+	turnDropped          = prometheus.NewDesc("parley_turn_dropped_over_rate_total", "Packets dropped by the per-allocation bitrate cap.", nil, nil)
 )
 
 type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{packetsIn, bytesIn, packetsOut, bytesOut, endpoints, conferences, sessions} {
+	for _, d := range []*prometheus.Desc{packetsIn, bytesIn, packetsOut, bytesOut, endpoints, conferences, sessions,
+		turnAllocations, turnAllocationsTotal, turnRefused, turnPackets, turnBytes, turnDropped} {
 		ch <- d
 	}
 }
@@ -63,4 +74,26 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	if c.src.Sessions != nil {
 		ch <- prometheus.MustNewConstMetric(sessions, prometheus.GaugeValue, float64(c.src.Sessions()))
 	}
+	if c.src.Turn != nil {
+		collectTurn(ch, c.src.Turn())
+	}
+}
+
+func collectTurn(ch chan<- prometheus.Metric, st turn.Stats) {
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	ch <- prometheus.MustNewConstMetric(turnAllocations, prometheus.GaugeValue, float64(st.AllocationsActive))
+	counter(turnAllocationsTotal, st.AllocationsTotal)
+	counter(turnRefused, st.RefusedAuth.Expired, turn.RefusedExpired)
+	counter(turnRefused, st.RefusedAuth.Malformed, turn.RefusedMalformed)
+	counter(turnRefused, st.RefusedAuth.Forged, turn.RefusedForged)
+	counter(turnRefused, st.RefusedAuth.WrongRealm, turn.RefusedRealm)
+	counter(turnRefused, st.RefusedQuota, "quota")
+	counter(turnRefused, st.RefusedPeers, "peer")
+	counter(turnPackets, st.PacketsToPeers, "to_peers")
+	counter(turnPackets, st.PacketsFromPeers, "from_peers")
+	counter(turnBytes, st.BytesToPeers, "to_peers")
+	counter(turnBytes, st.BytesFromPeers, "from_peers")
+	counter(turnDropped, st.DroppedOverRate)
 }

@@ -1,26 +1,295 @@
 package node
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/edge"
+	"github.com/parley/parley/internal/turn"
+	"github.com/parley/parley/internal/web"
 	"github.com/parley/parley/protocol"
 )
 
+// checkCredentialTTL is how long the TURN credential handed to a network
+// check (GET /check/config) lasts: long enough for one run.
+const checkCredentialTTL = 10 * time.Minute
+
+// nodeEdge is the node's network edge: the one TLS port and the embedded
+// TURN server, each nil when not configured.
+type nodeEdge struct {
+	port *edge.Edge
+	http *http.Server // the node's handler, on port's HTTPS share
+	turn *turn.Server
+}
+
 // prepareEdge sets up the node's network edge before the roles start: the
 // one TLS port and the embedded TURN server, as configured.
-func (n *Node) prepareEdge() error { return nil }
+func (n *Node) prepareEdge() (err error) {
+	cfg := n.cfg
+	defer func() {
+		if err != nil {
+			n.closeEdge()
+		}
+	}()
+	if cfg.TURNSecret != "" && len(cfg.TURNURLs) == 0 {
+		if cfg.TURNListen == "" && cfg.TLSListen == "" {
+			n.log.Warn("turn: a secret is set but neither --turn-listen nor --tls-listen: clients cannot reach TURN, none runs")
+		} else if n.edge.turn, err = n.startTURN(); err != nil {
+			return err
+		}
+	}
+	if cfg.TLSListen == "" {
+		return nil
+	}
+	tlsCfg, source, err := edge.NewTLSConfig(edge.CertConfig{
+		CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey,
+		ACMEDomains: cfg.ACMEDomains, ACMEEmail: cfg.ACMEEmail, ACMECacheDir: filepath.Join(cfg.DataDir, "acme"),
+		Hosts:  selfSignedHosts(cfg),
+		Logger: n.log,
+	})
+	if err != nil {
+		return err
+	}
+	ecfg := edge.Config{Addr: cfg.TLSListen, TLS: tlsCfg, ICETCP: cfg.Has(config.RoleBridge), Logger: n.log}
+	if n.edge.turn != nil {
+		ecfg.TURN = n.edge.turn.ServeConn
+	}
+	if n.edge.port, err = edge.Listen(ecfg); err != nil {
+		return fmt.Errorf("--tls-listen %s: %w", cfg.TLSListen, err)
+	}
+	n.log.Info("edge: one port for HTTPS, WebSocket, TURN over TLS and ICE-TCP",
+		"addr", n.edge.port.Addr().String(), "certificate", source, "turn", n.edge.turn != nil, "ice_tcp", ecfg.ICETCP)
+	return nil
+}
+
+// selfSignedHosts are the names a self-signed certificate is made for,
+// besides localhost: --public-host and --public-ip.
+func selfSignedHosts(cfg config.Config) []string {
+	var hosts []string
+	if cfg.PublicHost != "" {
+		hosts = append(hosts, cfg.PublicHost)
+	}
+	return append(hosts, cfg.PublicIP...)
+}
+
+// startTURN runs the embedded TURN server: UDP and TCP on --turn-listen,
+// TLS through the edge.
+func (n *Node) startTURN() (*turn.Server, error) {
+	cfg := n.cfg
+	allow, err := turn.ParsePrefixes(cfg.TURNAllowPeers)
+	if err != nil {
+		return nil, fmt.Errorf("--turn-allow-peers: %w", err)
+	}
+	own := n.bridgePrivateAddrs()
+	for _, a := range own {
+		allow = append(allow, netip.PrefixFrom(a, a.BitLen()))
+	}
+	lo, hi, err := config.ParsePortRange(cfg.TURNRelayPorts)
+	if err != nil {
+		return nil, fmt.Errorf("--turn-relay-ports: %w", err)
+	}
+	tc := turn.Config{
+		Realm: cfg.TURNRealm, Secret: cfg.TURNSecret,
+		UDPListen: cfg.TURNListen, TCPListen: cfg.TURNListen,
+		RelayMinPort: lo, RelayMaxPort: hi,
+		MaxAllocationsPerUser: cfg.TURNMaxAllocations, MaxBitrate: int64(cfg.TURNMaxBitrate),
+		AllowPeers: allow, Logger: n.log,
+	}
+	for _, ip := range cfg.PublicIP {
+		if a, err := netip.ParseAddr(ip); err == nil {
+			tc.PublicIP = a.Unmap()
+			break
+		}
+	}
+	s, err := turn.New(tc)
+	if err != nil {
+		if errors.Is(err, turn.ErrNoPublicIP) {
+			return nil, fmt.Errorf("%w: set --public-ip", err)
+		}
+		return nil, err
+	}
+	if len(own) > 0 {
+		n.log.Info("turn: relaying allowed to this node's own media addresses", "addresses", fmt.Sprint(own))
+	}
+	return s, nil
+}
+
+// bridgePrivateAddrs are the addresses this node's bridge takes media on
+// that peer filtering would refuse (private, documentation and similar
+// networks): relayed clients must reach them when the bridge is on-prem.
+// Loopback is never among them (it would open the host's own local
+// services to relayed traffic); --turn-allow-peers can still add it.
+func (n *Node) bridgePrivateAddrs() []netip.Addr {
+	if !n.cfg.Has(config.RoleBridge) || !n.cfg.MediaUDP {
+		return nil // TURN relays UDP only: no UDP media, nothing to reach
+	}
+	var candidates []netip.Addr
+	if len(n.cfg.PublicIP) > 0 {
+		for _, ip := range n.cfg.PublicIP {
+			if a, err := netip.ParseAddr(ip); err == nil {
+				candidates = append(candidates, a.Unmap())
+			}
+		}
+	} else if addrs, err := net.InterfaceAddrs(); err == nil {
+		// The bridge binds its media port on every local address.
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(ipn.IP); ok {
+					candidates = append(candidates, ip.Unmap())
+				}
+			}
+		}
+	}
+	var out []netip.Addr
+	for _, a := range candidates {
+		switch turn.Classify(a) {
+		case "", turn.ClassLoopback, turn.ClassUnspecified, turn.ClassLinkLocal, turn.ClassMulticast, turn.ClassInvalid:
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
 
 // iceTCPListener is the ICE-TCP share of the edge, for the bridge (nil
 // without one).
-func (n *Node) iceTCPListener() net.Listener { return nil }
+func (n *Node) iceTCPListener() net.Listener {
+	if n.edge.port == nil {
+		return nil
+	}
+	return n.edge.port.ICETCP()
+}
 
 // serveEdge starts serving HTTP (the node's handler) on the edge's TLS port.
-func (n *Node) serveEdge(*http.Server) error { return nil }
+func (n *Node) serveEdge(srv *http.Server) error {
+	if n.edge.port == nil {
+		return nil
+	}
+	n.edge.http = edge.HTTPServer(srv)
+	go func() {
+		if err := n.edge.http.Serve(n.edge.port.HTTP()); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			n.log.Warn("edge: HTTPS serving stopped", "err", err)
+		}
+	}()
+	return nil
+}
 
 // closeEdge stops the edge.
-func (n *Node) closeEdge() {}
+func (n *Node) closeEdge() {
+	if n.edge.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = n.edge.http.Shutdown(ctx)
+		cancel()
+	}
+	if n.edge.port != nil {
+		_ = n.edge.port.Close()
+	}
+	if n.edge.turn != nil {
+		_ = n.edge.turn.Close()
+	}
+}
+
+// TLSAddr is the one TLS port's address (nil without --tls-listen).
+func (n *Node) TLSAddr() *net.TCPAddr {
+	if n.edge.port == nil {
+		return nil
+	}
+	return n.edge.port.Addr()
+}
+
+// TURN is the embedded TURN server (nil when none runs).
+func (n *Node) TURN() *turn.Server { return n.edge.turn }
+
+// turnStats is the metrics source of the embedded TURN server (nil when
+// none runs).
+func (n *Node) turnStats() func() turn.Stats {
+	if n.edge.turn == nil {
+		return nil
+	}
+	return n.edge.turn.Stats
+}
 
 // iceServers are the STUN/TURN servers, with credentials, handed to a
 // participant at join; host is the host name the client asked for.
-func (n *Node) iceServers(participant, host string) []protocol.ICEServer { return nil }
+func (n *Node) iceServers(participant, host string) []protocol.ICEServer {
+	return n.turnServers(participant, host, n.cfg.TURNCredentialTTL)
+}
+
+// turnServers are the TURN URLs clients reach this node's TURN server (or
+// the external one) by, with a credential for user valid for ttl.
+func (n *Node) turnServers(user, host string, ttl time.Duration) []protocol.ICEServer {
+	urls := n.turnURLs(host)
+	var out []protocol.ICEServer
+	for _, s := range turn.ICEServers(urls, n.cfg.TURNSecret, user, ttl, time.Now()) {
+		out = append(out, protocol.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
+}
+
+// turnURLs lists the external TURN server's URLs, or the embedded one's at
+// --public-host, else at the host the client asked for: UDP and TCP on
+// --turn-listen, TLS on the one TLS port.
+func (n *Node) turnURLs(host string) []string {
+	if n.cfg.TURNSecret == "" {
+		return nil
+	}
+	if len(n.cfg.TURNURLs) > 0 {
+		return n.cfg.TURNURLs
+	}
+	if n.edge.turn == nil {
+		return nil
+	}
+	if n.cfg.PublicHost != "" {
+		host = n.cfg.PublicHost
+	}
+	host = strings.Trim(host, "[]")
+	if host == "" {
+		return nil
+	}
+	var urls []string
+	addrs := n.edge.turn.Addrs()
+	if addrs.UDP != nil {
+		urls = append(urls, "turn:"+net.JoinHostPort(host, port(addrs.UDP))+"?transport=udp")
+	}
+	if addrs.TCP != nil {
+		urls = append(urls, "turn:"+net.JoinHostPort(host, port(addrs.TCP))+"?transport=tcp")
+	}
+	if n.edge.port != nil {
+		urls = append(urls, "turns:"+net.JoinHostPort(host, strconv.Itoa(n.edge.port.Addr().Port))+"?transport=tcp")
+	}
+	return urls
+}
+
+func port(a net.Addr) string {
+	_, p, _ := net.SplitHostPort(a.String())
+	return p
+}
+
+// checkConfig answers GET /check/config: TURN servers with a credential
+// for this check only, and the media ports. Where guests may not join, a
+// network check gets no TURN credential: the endpoint would otherwise hand
+// a relay to anyone.
+func (n *Node) checkConfig(host string) web.CheckConfig {
+	cc := web.CheckConfig{MediaUDP: n.bridge != nil && n.cfg.MediaUDP, MediaPort: n.MediaPort()}
+	if n.edge.port != nil {
+		cc.TLSPort = n.edge.port.Addr().Port
+		cc.ICETCP = n.bridge != nil
+	}
+	if n.cfg.AllowGuests {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		cc.ICEServers = n.turnServers("check-"+hex.EncodeToString(b[:]), host, checkCredentialTTL)
+	}
+	return cc
+}

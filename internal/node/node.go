@@ -119,7 +119,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 	if n.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("--listen %s: %w", cfg.Listen, err)
 	}
-	opts := web.Options{Ready: n.Ready, Log: log, Metrics: metrics.Handler(sources), Drain: n.startDrain, CheckConfig: n.checkConfig}
+	opts := web.Options{Ready: n.Ready, Log: log, Metrics: metrics.Handler(sources), Drain: n.startDrain, CheckConfig: n.checkConfig,
+		API: n.adminAPI(), AdminKey: cfg.AdminKey}
 	if n.signal != nil {
 		opts.Signal = n.signal
 	}

@@ -1,5 +1,5 @@
 // Package web is the node's HTTP server: the embedded browser client, the
-// signaling WebSocket at /ws and the health endpoints.
+// signaling WebSocket at /ws, the health endpoints and the admin API.
 package web
 
 import (
@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 
+	"github.com/parley/parley/internal/admin"
 	"github.com/parley/parley/protocol"
 	client "github.com/parley/parley/web"
 )
@@ -23,7 +24,14 @@ type Options struct {
 	Metrics http.Handler
 	// Drain starts draining the node (POST /admin/drain).
 	Drain func()
-	Log   *slog.Logger
+	// AdminKey, when set, also opens POST /admin/drain to requests that
+	// carry it (Authorization: Bearer); without it only loopback may drain.
+	AdminKey string
+	// API serves the admin API (internal/admin) at /api/v1/.
+	API http.Handler
+	// CheckConfig serves GET /check/config (check.go) when set.
+	CheckConfig func(host string) CheckConfig
+	Log         *slog.Logger
 }
 
 // Handler returns the node's HTTP handler.
@@ -39,8 +47,8 @@ func Handler(o Options) http.Handler {
 	mux := http.NewServeMux()
 	if o.Drain != nil {
 		mux.HandleFunc("POST /admin/drain", func(w http.ResponseWriter, r *http.Request) {
-			if !fromLoopback(r) {
-				http.Error(w, "drain is accepted from this machine only", http.StatusForbidden)
+			if !fromLoopback(r) && !admin.Authorized(r, o.AdminKey) {
+				http.Error(w, "drain is accepted from this machine, or with the admin key (Authorization: Bearer <key>)", http.StatusForbidden)
 				return
 			}
 			o.Drain()
@@ -50,6 +58,9 @@ func Handler(o Options) http.Handler {
 	}
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics)
+	}
+	if o.API != nil {
+		mux.Handle(admin.Prefix+"/", o.API)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -69,6 +80,7 @@ func Handler(o Options) http.Handler {
 		return securityHeaders(mux)
 	}
 	mux.Handle("GET /ws", o.Signal)
+	mux.Handle("GET /check/config", checkConfigHandler(o.CheckConfig))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static), "no-cache")))
 	serveIndex := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -58,6 +58,9 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		// The one-port tests' nodes use a self-signed certificate, for the
+		// page and for TURN over TLS.
+		chromedp.Flag("ignore-certificate-errors", true),
 		// Screen capture without a picker: the whole (virtual) screen.
 		chromedp.Flag("auto-select-desktop-capture-source", "Entire"),
 		chromedp.Flag("disable-background-networking", true),

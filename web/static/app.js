@@ -6,12 +6,45 @@
  *   /<room>                    pre-join screen for the room
  *   /<room>?name=Ann           pre-join screen with the name filled in
  *   /<room>?name=Ann&autojoin=1  joins at once with that name, camera and microphone
+ *   /<room>?jwt=<token>        joins with that join token (the page removes it from the address)
  *
  * Test hooks (stable: the chromedp end-to-end test relies on them):
- *   window.parley.state           "landing" | "prejoin" | "joining" | "meeting" | "left" | "error"
- *                                 (also mirrored in <body data-state>)
+ *   window.parley.state           "landing" | "prejoin" | "joining" | "password" | "lobby" | "meeting"
+ *                                 | "left" | "ended" | "error" (also mirrored in <body data-state>):
+ *                                 "password" while the room asks for its password (#password-input,
+ *                                 #password-submit; #password-hint shows why the last one failed),
+ *                                 "lobby" while waiting for a moderator (#lobby-leave gives up),
+ *                                 "ended" when the server ended our participation (removed, turned
+ *                                 away from the lobby, meeting ended): #ended-reason says why,
+ *                                 #ended-rejoin joins again
  *   window.parley.participantId   your participant id while in the meeting, else null
- *   window.parley.participants()  [{id, name, audioMuted, videoMuted}] for the others in the room
+ *   window.parley.participants()  [{id, name, audioMuted, videoMuted, role, handRaisedAt}] for the
+ *                                 others in the room
+ *   window.parley.role()          your role: "moderator" | "participant", or null outside a meeting
+ *   window.parley.roomState()     {locked, lobby, hasPassword}: the room's policy as last told
+ *   window.parley.chat()          [{id, from, name, to, text, time}]: every chat message received in
+ *                                 this meeting, the history at join first
+ *   window.parley.lobby()         [{id, name}]: guests waiting in the lobby (moderators only hear of them)
+ *   #hand-toggle                  aria-pressed="true" while your hand is raised; tiles show
+ *                                 .indicator-hand (not hidden) for a raised hand
+ *   #chat-toggle, #people-toggle  open and close the chat and participant panels (aria-expanded);
+ *                                 #chat-unread shows the number of unread messages (hidden when none
+ *                                 or while the chat is open); #chat-input (Enter sends), #chat-to
+ *                                 (recipient: "" for everyone or a participant id), #chat-log holds one
+ *                                 li.chat-message[data-chat-id] per message, data-private="true" on
+ *                                 private ones; #chat-error shows why a message was refused
+ *   [data-person-id="<id>"]       one row per participant in #people-list (data-hand="true" while their
+ *                                 hand is up, raised hands first); for moderators its
+ *                                 button[data-action][data-target="<id>"]: mute, stop-video, ask-unmute,
+ *                                 grant-moderator, remove (asks in #confirm-dialog: #confirm-ok)
+ *   [data-lobby-id="<id>"]        a waiting guest in #lobby-card (moderators): button[data-action="admit"]
+ *                                 and button[data-action="deny"]
+ *   #lock-toggle, #lobby-toggle   moderators' switches (aria-checked); #room-password with
+ *                                 #room-password-set sets the password, #room-password-clear removes it;
+ *                                 #mute-all; #end-meeting asks in #confirm-dialog (#confirm-ok ends it)
+ *   #state-locked, #state-lobby, #state-password  the header's room state (hidden when off)
+ *   [data-notice="<kind>"]        a toast in #toasts: muted, unmute-request (its button[data-action="unmute"]
+ *                                 turns the device on), moderator, error
  *   await window.parley.stats()   {<participant id>: {framesDecoded, audioPacketsReceived,
  *                                 screenFramesDecoded, frameHeight}} for each other participant,
  *                                 summed over the inbound-rtp reports of pc.getStats(); a report
@@ -41,9 +74,10 @@
  *                                 tile; clicking a tile other than yours pins or unpins it
  *   [data-error]                  present only while an error shows; holds a short code:
  *                                 invalid-room, server-unreachable, connection-lost, join-timeout,
- *                                 closed, media-denied, media-missing, media-unavailable,
+ *                                 media-denied, media-missing, media-unavailable,
  *                                 media-insecure, webrtc-unsupported, webrtc-failed, screen-failed,
- *                                 or the server's error code (invalid-name, unavailable, ...)
+ *                                 or the server's error code (invalid-name, unavailable, auth-required,
+ *                                 auth-failed, room-locked, room-full, rate-limited, ...)
  *   #mic-toggle, #cam-toggle      aria-pressed="true" while the device is on; #leave-button leaves
  *   #screen-toggle                aria-pressed="true" while sharing the screen; click to start or stop
  *                                 (hidden where the browser cannot capture the screen)
@@ -63,14 +97,33 @@ import { bindDeviceDialog } from './devicemenu.js';
 import { bindLanding } from './landing.js';
 import { Prejoin } from './prejoin.js';
 import { Meeting } from './meeting.js';
+import { RoomView } from './room.js';
+import { PasswordPrompt } from './password.js';
+import { WaitingRoom } from './lobby.js';
 
 const $ = (id) => document.getElementById(id);
 
 // Each state shows one <section>.
-const SCREENS = { landing: 'landing', prejoin: 'prejoin', joining: 'joining', meeting: 'meeting', left: 'left', error: 'failed' };
+const SCREENS = {
+  landing: 'landing',
+  prejoin: 'prejoin',
+  joining: 'joining',
+  password: 'password',
+  lobby: 'lobby',
+  meeting: 'meeting',
+  left: 'left',
+  ended: 'ended',
+  error: 'failed',
+};
+
+// Join errors that another try cannot fix: the link itself is wrong.
+const LINK_ERRORS = new Set(['auth-required', 'auth-failed']);
 
 const media = new LocalMedia();
-/** The room being visited: {room, name, prefs: {audio, video}, devices: {audioDevice, videoDevice}}. */
+/**
+ * The room being visited: {room, name, prefs: {audio, video}, devices: {audioDevice, videoDevice},
+ * token (a join token, or ''), password (the room's, once asked for, or '')}.
+ */
 let session = null;
 /** The current Meeting, from join until leave or a fatal error. */
 let meeting = null;
@@ -88,6 +141,10 @@ const parley = {
   bandwidth: () => meeting?.bridge?.bandwidth ?? null,
   lastConstraints: () => meeting?.bridge?.lastConstraints ?? null,
   publishing: () => meeting?.publishing() ?? { tracks: [], layers: {} },
+  role: () => roomView.role,
+  roomState: () => roomView.state,
+  chat: () => [...roomView.chat.messages],
+  lobby: () => roomView.lobby.guests(),
 };
 window.parley = parley;
 
@@ -189,10 +246,24 @@ layout.onmodechange = (mode) => {
 layout.onmodechange(layout.mode);
 
 const prejoin = new Prejoin({ media, onJoin: () => join(), onMediaProblem: showMediaProblem });
+const roomView = new RoomView({
+  send: (msg) => meeting?.send(msg),
+  // A moderator muted us: the device goes off here too, and the server hears so.
+  onForceMute: (kind) => meeting?.setDevice(kind, false),
+  onUnmute: (kind) => meeting?.setDevice(kind, true),
+});
+const passwordPrompt = new PasswordPrompt({
+  onSubmit: (password) => {
+    session.password = password;
+    join();
+  },
+});
+const waitingRoom = new WaitingRoom({ onLeave: () => leave() });
 
 async function join() {
   clearError();
   controls.showSound(false);
+  roomView.reset();
   setState('joining');
   if (!media.started) await media.start(session.devices);
   showMediaProblem(media.problem);
@@ -210,6 +281,15 @@ async function join() {
     onEnd: (code, detail) => end(m, code, detail),
     onNotice: (code, detail) => showError(code, { detail }),
     onNoticeClear: clearError,
+    token: session.token,
+    password: session.password,
+    onMessage: (msg) => {
+      if (msg.type !== 'lobby-waiting') return roomView.message(msg);
+      setState('lobby');
+      waitingRoom.show(session.room, media.stream.getVideoTracks());
+      return true;
+    },
+    onPeople: (self, others) => roomView.people(self, others),
   });
   meeting = m;
   try {
@@ -220,6 +300,7 @@ async function join() {
     return;
   }
   if (meeting !== m) return;
+  waitingRoom.hide();
   parley.participantId = m.you;
   setState('meeting');
   // Tile sizes mean something only now that the meeting shows.
@@ -230,8 +311,22 @@ function end(m, code, detail) {
   if (meeting !== m) return; // the user left meanwhile
   meeting = null;
   deviceDialog.close();
+  waitingRoom.hide();
+  roomView.reset();
   parley.participantId = null;
   media.stop();
+  if (code === 'password-required' || code === 'wrong-password') {
+    clearError();
+    passwordPrompt.show(session.room, code === 'wrong-password');
+    setState('password');
+    return;
+  }
+  if (code === 'closed') {
+    clearError();
+    $('ended-reason').textContent = text.endedReason(detail);
+    setState('ended');
+    return;
+  }
   showError(code, { detail });
   if (code === 'invalid-name') {
     setState('prejoin');
@@ -239,7 +334,7 @@ function end(m, code, detail) {
     prejoin.nameRefused();
     return;
   }
-  $('retry-button').hidden = false;
+  $('retry-button').hidden = LINK_ERRORS.has(code);
   setState('error');
 }
 
@@ -247,6 +342,8 @@ function leave() {
   const m = meeting;
   meeting = null;
   deviceDialog.close();
+  waitingRoom.hide();
+  roomView.reset();
   parley.participantId = null;
   m?.leave();
   media.stop();
@@ -255,6 +352,47 @@ function leave() {
 }
 
 // ---- Routing
+
+/**
+ * The join token from ?jwt=, which then leaves the address bar: a copied link
+ * must not carry someone's identity. The tab keeps it (sessionStorage) so that
+ * a reload still joins with it.
+ */
+function takeToken(room, params) {
+  const key = `parley-jwt:${room}`;
+  const token = params.get('jwt');
+  if (token === null) {
+    try {
+      return sessionStorage.getItem(key) ?? '';
+    } catch {
+      return '';
+    }
+  }
+  params.delete('jwt');
+  const query = params.toString();
+  history.replaceState(null, '', `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`);
+  try {
+    sessionStorage.setItem(key, token);
+  } catch {
+    // Storage refused (private mode): the token lasts as long as the page.
+  }
+  return token;
+}
+
+/**
+ * The display name a join token carries, or null: it fills in the name field.
+ * Only the server checks the token; its name claim wins there anyway.
+ */
+function tokenName(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(payload), (c) => c.charCodeAt(0));
+    const { name } = JSON.parse(new TextDecoder().decode(bytes));
+    return typeof name === 'string' && name ? name : null;
+  } catch {
+    return null;
+  }
+}
 
 function route() {
   let segment;
@@ -280,11 +418,14 @@ function route() {
 
   const params = new URLSearchParams(window.location.search);
   const saved = loadSettings();
+  const token = takeToken(room, params);
   session = {
     room,
-    name: params.get('name') ?? saved.name,
+    name: params.get('name') ?? tokenName(token) ?? saved.name,
     prefs: { audio: true, video: true },
     devices: { audioDevice: saved.audioDevice, videoDevice: saved.videoDevice },
+    token,
+    password: '',
   };
   document.title = `${room} · ${text.appName}`;
   $('joining-room').textContent = text.joiningRoom(room);
@@ -303,6 +444,7 @@ function route() {
 applyText();
 bindLanding((room) => window.location.assign(`/${room}`));
 $('rejoin-button').addEventListener('click', () => join());
+$('ended-rejoin').addEventListener('click', () => join());
 $('retry-button').addEventListener('click', () => (session ? join() : window.location.reload()));
 $('error-dismiss').addEventListener('click', () => clearError());
 // Closing the tab: tell the server now rather than let it time the socket out.

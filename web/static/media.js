@@ -6,6 +6,7 @@
 
 import { Publisher } from './publish.js';
 import { msidByMid, sourceKind } from './sdp.js';
+import { peerOptions, watchPath } from './netcheck.js';
 
 export class Peer {
   /** The RTCPeerConnection, for stats. */
@@ -31,8 +32,9 @@ export class Peer {
    */
   constructor({ iceServers, stream, send, onTrack, onState }) {
     this.#send = send;
-    const pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
+    const pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle', ...peerOptions() });
     this.pc = pc;
+    watchPath(pc);
     this.publisher = new Publisher(pc, stream);
     // Always create it, so that a client without devices still has something to offer.
     this.channel = pc.createDataChannel('parley');

@@ -10,6 +10,9 @@ import { sourceKind } from './sdp.js';
 
 const DEFAULT_MAX_HEIGHT = 180;
 
+// Server messages about the room rather than the media: they go to onMessage.
+const ROOM_MESSAGES = ['chat', 'room-state', 'lobby-waiting', 'lobby-request', 'lobby-left', 'muted', 'unmute-request'];
+
 export class Meeting {
   /** Your participant id once joined. */
   you = null;
@@ -23,6 +26,10 @@ export class Meeting {
   #onEnd;
   #onNotice;
   #onNoticeClear;
+  #onMessage;
+  #onPeople;
+  #credentials; // {token, password} for join
+  #self = null; // our participant record as the server last described it
   #sig = new Signaling();
   #peer = null;
   #bridge = null;
@@ -38,8 +45,14 @@ export class Meeting {
    * layout, controls: the meeting screen's parts; onEnd(code, detail): a fatal error;
    * onNotice(code, detail): a problem worth showing that does not end the meeting;
    * onNoticeClear(code): that problem went away.
+   * token, password: go with the join. onMessage(msg): joined, the ROOM_MESSAGES
+   * and errors; returns true if it dealt with an error. onPeople(self, others):
+   * someone's state (role, hand, mute) or the set of participants changed.
    */
-  constructor({ room, name, media, prefs, layout, controls, onEnd, onNotice, onNoticeClear }) {
+  constructor({ room, name, media, prefs, layout, controls, onEnd, onNotice, onNoticeClear, token, password, onMessage = () => false, onPeople = () => {} }) {
+    this.#credentials = { token, password };
+    this.#onMessage = onMessage;
+    this.#onPeople = onPeople;
     this.#room = room;
     this.#name = name;
     this.#media = media;
@@ -62,13 +75,14 @@ export class Meeting {
       .on('offer', (msg) => this.#peer?.receive(msg))
       .on('answer', (msg) => this.#peer?.receive(msg))
       .on('candidate', (msg) => this.#peer?.receive(msg))
-      .on('error', ({ code, message }) => this.#onNotice(code || 'unknown', message))
+      .on('error', (msg) => this.#onMessage(msg) || this.#onNotice(msg.code || 'unknown', msg.message))
       .on('restart', () => this.#restartMedia())
       .on('closed', ({ reason }) => this.#end('closed', reason));
+    for (const type of ROOM_MESSAGES) sig.on(type, (msg) => this.#onMessage(msg));
 
     let joined;
     try {
-      joined = await sig.join(this.#room, this.#name);
+      joined = await sig.join(this.#room, this.#name, this.#credentials);
     } catch (err) {
       this.#teardown();
       throw err;
@@ -78,6 +92,8 @@ export class Meeting {
     // No await from here to the PeerConnection: the bridge's first offer may be next.
     this.you = joined.you.id;
     this.#name = joined.you.name;
+    this.#self = joined.you;
+    this.#onMessage(joined);
     for (const p of joined.participants ?? []) this.#upsert(p);
     this.#renderSelf();
     this.#sendMute();
@@ -123,7 +139,18 @@ export class Meeting {
 
   /** The other participants, for window.parley.participants(). */
   participants() {
-    return [...this.#people.values()].map(({ id, name, audioMuted, videoMuted }) => ({ id, name, audioMuted, videoMuted }));
+    return [...this.#people.values()].map(({ id, name, audioMuted, videoMuted, role, handRaisedAt = 0 }) => ({ id, name, audioMuted, videoMuted, role, handRaisedAt }));
+  }
+
+  /** Ourselves as the others see us ({id, name, role, handRaisedAt, ...}), our devices as they are here. */
+  self() {
+    if (!this.#self) return null;
+    return { ...this.#self, audioMuted: this.#muted('audio'), videoMuted: this.#muted('video') };
+  }
+
+  /** Sends a message to the server (chat, hand, moderate). */
+  send(msg) {
+    this.#sig.send(msg);
   }
 
   /** What the bridge channel last said and was told, for the test hooks. */
@@ -258,6 +285,7 @@ export class Meeting {
       ...common,
       audioMuted: this.#muted('audio'),
       videoMuted: this.#muted('video'),
+      hand: !!this.#self?.handRaisedAt,
       tracks: this.#media.stream.getVideoTracks(),
     });
     if (this.#screen) this.#layout.update(`${this.you}-screen`, { ...common, kind: 'screen', tracks: [this.#screen] });
@@ -265,12 +293,25 @@ export class Meeting {
     this.#controls.setMic(this.#prefs.audio, !!this.#media.track('audio'));
     this.#controls.setCam(this.#prefs.video, !!this.#media.track('video'));
     this.#controls.setScreen(!!this.#screen);
+    this.#peopleChanged();
+  }
+
+  #peopleChanged() {
+    this.#onPeople(this.self(), [...this.#people.values()]);
   }
 
   #upsert(participant) {
-    if (!participant?.id || participant.id === this.you) return;
+    if (!participant?.id) return;
+    // About us: a new role, our hand, a moderator's mute, a name from a fresh token.
+    if (participant.id === this.you) {
+      this.#self = { ...this.#self, ...participant };
+      this.#name = this.#self.name;
+      this.#renderSelf();
+      return;
+    }
     this.#people.set(participant.id, { ...this.#people.get(participant.id), ...participant });
     this.#render(participant.id);
+    this.#peopleChanged();
   }
 
   #removeParticipant(id) {
@@ -279,6 +320,7 @@ export class Meeting {
     this.#tracks.delete(id);
     this.#layout.remove(`${id}-video`);
     this.#layout.remove(`${id}-screen`);
+    this.#peopleChanged();
   }
 
   // The bridge may not forward a source (last-N, bandwidth); its tile then shows the initials.
@@ -304,6 +346,7 @@ export class Meeting {
       ...common,
       audioMuted: p.audioMuted,
       videoMuted: p.videoMuted,
+      hand: !!p.handRaisedAt,
       tracks: [slot.audio, slot.video].filter(Boolean),
       forwarded: this.#forwarded(camera),
     });

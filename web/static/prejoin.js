@@ -1,10 +1,11 @@
 // The pre-join screen: display name, camera preview, choice of camera and
-// microphone, and whether to join with each of them on.
+// microphone, whether to join with each of them on, and a test of the network.
 
 import { text } from './strings.js';
 import { normalizeName } from './names.js';
 import { saveSettings } from './settings.js';
 import { bindToggle, setToggle, fillDeviceSelect } from './controls.js';
+import { bindNetcheck } from './netcheck.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -48,6 +49,7 @@ export class Prejoin {
       this.#submit();
     });
     navigator.mediaDevices?.addEventListener?.('devicechange', () => this.#session && this.#fillSelects());
+    bindNetcheck($('netcheck-button'), $('netcheck-results'));
   }
 
   /** Shows the screen for session {room, name, prefs, devices}, starting the devices if needed. */

@@ -65,15 +65,22 @@ export class Signaling {
     });
   }
 
-  /** Sends join and resolves with the server's joined message. */
-  join(room, name) {
+  /**
+   * Sends join and resolves with the server's joined message. token (a JWT) and
+   * password go along when given. Waiting in the lobby has no time limit.
+   */
+  join(room, name, { token, password } = {}) {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.#failJoin(new SignalingError('join-timeout')), JOIN_TIMEOUT_MS);
       this.#pendingJoin = {
         resolve: (msg) => { clearTimeout(timer); resolve(msg); },
         reject: (err) => { clearTimeout(timer); reject(err); },
+        wait: () => clearTimeout(timer),
       };
-      this.send({ type: 'join', version: PROTOCOL_VERSION, room, name });
+      const msg = { type: 'join', version: PROTOCOL_VERSION, room, name };
+      if (token) msg.token = token;
+      if (password) msg.password = password;
+      this.send(msg);
     });
   }
 
@@ -103,9 +110,11 @@ export class Signaling {
     this.#handlers.get(msg.type)?.(msg);
   }
 
-  // Until joined, the only answers that matter are joined, error and closed.
+  // Until joined, the only answers that matter are joined, error and closed;
+  // lobby-waiting stops the clock and goes on to its handler.
   #settleJoin(msg) {
     const join = this.#pendingJoin;
+    if (msg.type === 'lobby-waiting') join.wait();
     if (msg.type === 'joined') {
       this.#pendingJoin = null;
       this.#startPings();

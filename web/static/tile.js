@@ -1,7 +1,7 @@
 // One tile: a participant's camera (with their sound) or a screen share. The
 // tile shows the video, or the initials while there is no video, the name, the
-// mute indicators and, on others' tiles, a pin button. Where a tile sits and how
-// large it is are layout.js's business.
+// mute indicators, a raised hand and, on others' tiles, a pin button. Where a
+// tile sits and how large it is are layout.js's business.
 
 import { text } from './strings.js';
 
@@ -46,6 +46,7 @@ export class Tile {
   #name;
   #micOff;
   #camOff;
+  #hand;
   #pin = null;
   #label = '';
 
@@ -77,10 +78,11 @@ export class Tile {
     this.#name.className = 'tile-name';
     this.#micOff = indicator('mic-off', text.micOff);
     this.#camOff = indicator('cam-off', text.camOff);
+    this.#hand = indicator('hand', text.handRaised);
     const bar = document.createElement('div');
     bar.className = 'tile-bar';
     if (kind === 'screen') bar.append(icon('screen'));
-    bar.append(this.#micOff, this.#camOff, this.#name);
+    bar.append(this.#hand, this.#micOff, this.#camOff, this.#name);
     el.append(video, this.#avatar, bar);
 
     // Never our own tiles: the stage shows others (docs: "never your own camera").
@@ -100,10 +102,11 @@ export class Tile {
 
   /**
    * Shows a participant's state. tracks: the MediaStreamTracks to play;
-   * forwarded: false when the bridge does not send this source's video now.
-   * Returns true when the tracks changed and the video needs play().
+   * forwarded: false when the bridge does not send this source's video now;
+   * hand: their hand is raised. Returns true when the tracks changed and the
+   * video needs play().
    */
-  update({ name, audioMuted = false, videoMuted = false, tracks = [], forwarded = true }) {
+  update({ name, audioMuted = false, videoMuted = false, hand = false, tracks = [], forwarded = true }) {
     const label = this.kind === 'screen' ? (this.self ? text.yourScreen : text.screenOf(name)) : this.self ? text.you(name) : name;
     this.#label = label;
     this.el.setAttribute('aria-label', label);
@@ -112,6 +115,7 @@ export class Tile {
     // A screen share has no microphone or camera of its own.
     this.#micOff.hidden = this.kind === 'screen' || !audioMuted;
     this.#camOff.hidden = this.kind === 'screen' || !videoMuted;
+    this.#hand.hidden = this.kind === 'screen' || !hand;
     this.el.dataset.videoOff = String(videoMuted || !forwarded || !hasLiveVideo(tracks));
     this.pinned = this.pinned; // the pin button's label names the participant
     // A new stream only when the tracks change: reassigning restarts playback.

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package check
+
+func setDontFragment(uintptr, bool) error { return errMTUUnsupported }
