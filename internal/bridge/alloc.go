@@ -163,8 +163,10 @@ func (e *endpoint) probe(target int, downs map[*source]*downTrack) {
 	}
 }
 
-// bandwidthReport tells the client its estimate and use.
+// bandwidthReport tells the client its estimate and use, and sends its
+// RTCP sender reports (the bridge writes them itself, see senderreport.go).
 func (e *endpoint) bandwidthReport() {
+	e.sendSenderReports(time.Now())
 	e.alloc.mu.Lock()
 	used := e.alloc.used
 	e.alloc.mu.Unlock()

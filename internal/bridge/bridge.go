@@ -18,11 +18,13 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/pion/ice/v4"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/busmsg"
 	"github.com/parley/parley/internal/rtc"
+	"github.com/parley/parley/internal/udpbatch"
 )
 
 // Errors of the bridge's endpoint API.
@@ -61,6 +63,7 @@ type Bridge struct {
 	log    *slog.Logger
 	api    *webrtc.API
 	mux    *ice.MultiUDPMuxDefault // nil when UDP is off
+	batch  *udpbatch.Group         // the mux's sockets; nil when UDP is off
 	tcpMux ice.TCPMux              // nil without ICE-TCP
 
 	mu          sync.Mutex
@@ -89,8 +92,16 @@ func New(cfg Config) (*Bridge, error) {
 	if !cfg.NoUDP {
 		// One socket per local address, all on the media port, so that
 		// replies leave from the address the client sent to. Link-local
-		// IPv6 addresses are of no use to clients.
+		// IPv6 addresses are of no use to clients. The sockets batch what
+		// the forwarding loop sends: the copies of one packet for all its
+		// subscribers leave in one system call.
+		n, err := stdnet.NewNet()
+		if err != nil {
+			return nil, fmt.Errorf("bridge: media port %d: %w", cfg.UDPPort, err)
+		}
+		b.batch = udpbatch.NewGroup(true)
 		mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort,
+			ice.UDPMuxFromPortWithNet(b.batch.Net(n)),
 			ice.UDPMuxFromPortWithLoopback(),
 			ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return !ip.IsLinkLocalUnicast() }),
 			ice.UDPMuxFromPortWithReadBufferSize(udpBufferSize),
@@ -148,6 +159,7 @@ func (b *Bridge) newAPI() (*webrtc.API, error) {
 	s.SetIncludeLoopbackCandidate(true)
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	s.SetICETimeouts(5*time.Second, 15*time.Second, 2*time.Second)
+	s.SetSRTPProtectionProfiles(srtpProfiles...)
 	if len(cfg.PublicIPs) > 0 {
 		err := s.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
 			External:        cfg.PublicIPs,

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parley/parley/internal/media"
+	"github.com/parley/parley/internal/udpbatch"
 )
 
 // frameTicks is the timestamp gap put between the last packet before a layer
@@ -27,6 +28,7 @@ type downTrack struct {
 	src    *source
 	ep     *endpoint // the subscriber
 	sender *webrtc.RTPSender
+	batch  *udpbatch.Group // the bridge's UDP sockets, nil without UDP
 
 	mu        sync.Mutex
 	writer    webrtc.TrackLocalWriter
@@ -46,6 +48,7 @@ type downTrack struct {
 	out       [media.SeqMapSize]sentInfo // how each outgoing packet was rewritten, for NACKs
 	packets   uint64
 	bytes     uint64
+	sr        srState // for RTCP sender reports
 }
 
 // sentInfo is what a retransmission needs to repeat a forwarded packet
@@ -58,6 +61,9 @@ type sentInfo struct {
 
 func newDownTrack(src *source, subscriber *endpoint) *downTrack {
 	d := &downTrack{src: src, ep: subscriber}
+	if subscriber.conf != nil {
+		d.batch = subscriber.conf.b.batch
+	}
 	if src.isVideo {
 		d.sel.SetTarget(-1, 0) // nothing until the first allocation
 		d.tgt = -1
@@ -139,24 +145,50 @@ func (d *downTrack) current() (spatial, temporal int) {
 	return d.sel.Current()
 }
 
-// forwardVideo offers one packet of layer u to the subscriber.
-func (d *downTrack) forwardVideo(u *upTrack, src *rtp.Header, payload []byte, desc *media.VP8Descriptor, info media.PacketInfo) {
+// forwardFrame offers packets of one frame of layer u to the subscriber,
+// in order; now is when they are sent.
+func (d *downTrack) forwardFrame(u *upTrack, pkts []*heldPacket, now time.Time) {
+	needKeyframe := false
 	d.mu.Lock()
 	if d.writer == nil {
 		d.mu.Unlock()
 		return
 	}
+	for _, p := range pkts {
+		if d.forwardVideoLocked(u, &p.hdr, p.payload(), &p.desc, p.info, now) {
+			needKeyframe = true
+		}
+	}
+	d.mu.Unlock()
+	if needKeyframe {
+		d.src.requestKeyframe(d.target())
+	}
+}
+
+// forwardVideo offers one packet of layer u to the subscriber.
+func (d *downTrack) forwardVideo(u *upTrack, src *rtp.Header, payload []byte, desc *media.VP8Descriptor, info media.PacketInfo, now time.Time) {
+	d.mu.Lock()
+	if d.writer == nil {
+		d.mu.Unlock()
+		return
+	}
+	needKeyframe := d.forwardVideoLocked(u, src, payload, desc, info, now)
+	d.mu.Unlock()
+	if needKeyframe {
+		d.src.requestKeyframe(d.target())
+	}
+}
+
+// forwardVideoLocked selects, rewrites and sends one packet; it reports
+// whether the selector waits for a keyframe. The caller holds d.mu.
+func (d *downTrack) forwardVideoLocked(u *upTrack, src *rtp.Header, payload []byte, desc *media.VP8Descriptor, info media.PacketInfo, now time.Time) (needKeyframe bool) {
 	cur, _ := d.sel.Current()
 	dec := d.sel.Select(info)
 	if !dec.Forward {
 		if cur == u.layer {
 			d.rw.Drop(src.SequenceNumber) // e.g. a temporal layer: no gap for the receiver
 		}
-		d.mu.Unlock()
-		if dec.NeedKeyframe {
-			d.src.requestKeyframe(d.target())
-		}
-		return
+		return dec.NeedKeyframe
 	}
 	if dec.Switched {
 		d.rw.Resync()
@@ -167,13 +199,11 @@ func (d *downTrack) forwardVideo(u *upTrack, src *rtp.Header, payload []byte, de
 	pic, tl0, err := d.vp8.Map(desc)
 	if err != nil || len(payload) > len(d.buf) {
 		d.rw.Drop(src.SequenceNumber)
-		d.mu.Unlock()
-		return
+		return dec.NeedKeyframe
 	}
 	seq, ts, ok := d.rw.Rewrite(src.SequenceNumber, src.Timestamp, frameTicks)
 	if !ok {
-		d.mu.Unlock()
-		return
+		return dec.NeedKeyframe
 	}
 	out := payload
 	if pic != desc.PictureID || tl0 != desc.TL0PICIDX {
@@ -183,11 +213,9 @@ func (d *downTrack) forwardVideo(u *upTrack, src *rtp.Header, payload []byte, de
 	}
 	d.out[seq%media.SeqMapSize] = sentInfo{ts: ts, pic: pic, tl0: tl0}
 	d.sent.Put(seq, src.SequenceNumber, uint8(u.layer))
-	d.write(d.header(src.Marker, seq, ts, d.ssrc, d.pt), out, 0)
-	d.mu.Unlock()
-	if dec.NeedKeyframe {
-		d.src.requestKeyframe(d.target())
-	}
+	d.sr.frame(ts, now)
+	d.write(d.header(src.Marker, seq, ts, d.ssrc, d.pt), out, 0, now)
+	return dec.NeedKeyframe
 }
 
 func (d *downTrack) target() int {
@@ -198,7 +226,7 @@ func (d *downTrack) target() int {
 
 // forwardAudio offers one audio packet; forward is false for silence the
 // source's gate suppresses.
-func (d *downTrack) forwardAudio(src *rtp.Header, payload []byte, forward bool) {
+func (d *downTrack) forwardAudio(src *rtp.Header, payload []byte, forward bool, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.writer == nil {
@@ -212,7 +240,8 @@ func (d *downTrack) forwardAudio(src *rtp.Header, payload []byte, forward bool) 
 	if !ok {
 		return
 	}
-	d.write(d.header(src.Marker, seq, ts, d.ssrc, d.pt), payload, 0)
+	d.sr.frame(ts, now)
+	d.write(d.header(src.Marker, seq, ts, d.ssrc, d.pt), payload, 0, now)
 }
 
 // header fills the downTrack's reused header; the caller holds d.mu.
@@ -233,9 +262,11 @@ func (d *downTrack) header(marker bool, seq uint16, ts, ssrc uint32, pt uint8) *
 }
 
 // write numbers the packet for transport-wide congestion control, sends it
-// and tells the subscriber's bandwidth estimator. It returns the packet's
-// size, 0 if it could not be sent; the caller holds d.mu.
-func (d *downTrack) write(h *rtp.Header, payload []byte, probeCluster int) int {
+// and tells the subscriber's bandwidth estimator that it left at now (the
+// copies of one packet or frame for all subscribers leave together, in one
+// send batch). It returns the packet's size, 0 if it could not be sent; the
+// caller holds d.mu.
+func (d *downTrack) write(h *rtp.Header, payload []byte, probeCluster int, now time.Time) int {
 	est := d.ep.estimator
 	seq := d.ep.nextTWCC()
 	if d.twccExtID != 0 {
@@ -246,7 +277,8 @@ func (d *downTrack) write(h *rtp.Header, payload []byte, probeCluster int) int {
 		return 0
 	}
 	size := len(payload) + 12 + 8
-	est.OnSent(seq, size, time.Now(), probeCluster)
+	est.OnSent(seq, size, now, probeCluster)
+	d.sr.sent(len(payload))
 	d.packets++
 	d.bytes += uint64(size)
 	return size
@@ -267,11 +299,15 @@ func (d *downTrack) readRTCP() {
 				cur, _ := d.current()
 				d.src.requestKeyframe(cur)
 			case *rtcp.TransportLayerNack:
+				// The retransmissions leave together, after d.mu is
+				// released: the forwarding loop does not wait for them.
+				d.batch.Begin()
 				for _, pair := range p.Nacks {
 					for _, seq := range pair.PacketList() {
 						d.resend(seq)
 					}
 				}
+				d.batch.End()
 			case *rtcp.TransportLayerCC:
 				d.ep.estimator.OnFeedback(p, time.Now())
 			}
@@ -338,7 +374,7 @@ func (d *downTrack) resendLocked(seq uint16) bool {
 	info := d.out[seq%media.SeqMapSize]
 	p := d.rtxBuf[hlen:end]
 	media.PutVP8IDs(&desc, p, info.pic, info.tl0)
-	return d.write(d.header(orig.Marker, seq, info.ts, d.ssrc, d.pt), p, 0) > 0
+	return d.write(d.header(orig.Marker, seq, info.ts, d.ssrc, d.pt), p, 0, time.Now()) > 0
 }
 
 // paddingTag marks padding in the SeqMap: NACKs for it get nothing.
@@ -357,6 +393,9 @@ func (d *downTrack) canProbe() bool {
 // stream for the bandwidth estimator's probe cluster, and returns the bytes
 // sent (0 when it cannot). Receivers discard padding.
 func (d *downTrack) probe(cluster, size int) int {
+	// The padding leaves after d.mu is released, as one segmented send.
+	d.batch.Begin()
+	defer d.batch.End()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.writer == nil {
@@ -375,7 +414,7 @@ func (d *downTrack) probe(cluster, size int) int {
 		d.sent.Put(seq, 0, paddingTag)
 		h := d.header(false, seq, ts, d.ssrc, d.pt)
 		h.Padding = true
-		n := d.write(h, p, cluster)
+		n := d.write(h, p, cluster, time.Now())
 		if n == 0 {
 			break
 		}

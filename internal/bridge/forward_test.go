@@ -16,6 +16,8 @@ import (
 type discardWriter struct {
 	buf     [1500]byte
 	packets int
+	lastSeq uint16
+	gaps    int // packets whose sequence number did not follow the last's
 }
 
 func (w *discardWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
@@ -23,6 +25,10 @@ func (w *discardWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if w.packets > 0 && h.SequenceNumber != w.lastSeq+1 {
+		w.gaps++
+	}
+	w.lastSeq = h.SequenceNumber
 	w.packets++
 	return n + copy(w.buf[n:], payload), nil
 }
@@ -56,6 +62,7 @@ func newForwardRig(tb testing.TB, subscribers int) *forwardRig {
 		d.tgt = 0
 		r.downs = append(r.downs, d)
 		r.writers = append(r.writers, w)
+		src.addDown(d)
 	}
 	// A keyframe start first, so that every subscriber switches on.
 	r.payload = make([]byte, 1100)
@@ -70,8 +77,9 @@ func (r *forwardRig) forward(keyframe bool) {
 		panic(err)
 	}
 	info := media.PacketInfo{Layer: 0, Keyframe: keyframe, StartOfFrame: true, Marker: true}
+	now := time.Now()
 	for _, d := range r.downs {
-		d.forwardVideo(r.up, &r.hdr, r.payload, &r.desc, info)
+		d.forwardVideo(r.up, &r.hdr, r.payload, &r.desc, info, now)
 	}
 	r.hdr.SequenceNumber++
 	r.hdr.Timestamp += 3000

@@ -8,6 +8,10 @@ type Stats struct {
 	PacketsOut, BytesOut uint64 // sent to receivers, retransmissions and probes included
 	Endpoints            int
 	Conferences          int
+	// Batched sends on the UDP sockets (all datagrams written while a send
+	// batch was open): the system calls, the messages they carried (a
+	// segmented run of datagrams to one receiver is one) and the datagrams.
+	SendCalls, SendMessages, SendDatagrams uint64
 }
 
 // totals keeps the counts of tracks that are gone, so that the totals
@@ -37,6 +41,8 @@ func (b *Bridge) Stats() Stats {
 		PacketsIn: b.totals.packetsIn.Load(), BytesIn: b.totals.bytesIn.Load(),
 		PacketsOut: b.totals.packetsOut.Load(), BytesOut: b.totals.bytesOut.Load(),
 	}
+	bs := b.batch.Stats()
+	st.SendCalls, st.SendMessages, st.SendDatagrams = bs.Batches, bs.Messages, bs.Datagrams
 	b.mu.Lock()
 	confs := make([]*conference, 0, len(b.conferences))
 	for _, c := range b.conferences {

@@ -11,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parley/parley/internal/media"
+	"github.com/parley/parley/internal/udpbatch"
 )
 
 // packetCacheSize is how many recent packets of each video layer the bridge
@@ -76,74 +77,147 @@ func (u *upTrack) updateRate(interval time.Duration) {
 
 // run reads the publisher's packets until the track ends.
 func (u *upTrack) run(onEnd func(*upTrack)) {
-	buf := make([]byte, media.MaxPacketSize)
-	var hdr rtp.Header
-	var desc media.VP8Descriptor
-	conf := u.src.owner.conf
-	for {
-		n, _, err := u.remote.Read(buf)
-		if err != nil {
-			break
-		}
-		hlen, err := hdr.Unmarshal(buf[:n])
-		if err != nil {
-			continue
-		}
-		end := n
-		if hdr.Padding && n > hlen {
-			end -= int(buf[n-1])
-		}
-		if end <= hlen {
-			continue // padding only (bandwidth probes): nothing to forward
-		}
-		now := time.Now()
-		u.packets.Add(1)
-		u.bytes.Add(uint64(n))
-		u.lastPacket.Store(now.UnixNano())
-		payload := buf[hlen:end]
-		if u.src.owner.blocked(u.src) {
-			continue // a moderator muted it: nothing goes out
-		}
-		downs := *u.src.downs.Load()
-		if !u.src.isVideo {
-			level, hasLevel := u.audioLevel(&hdr)
-			forward := true
-			if hasLevel {
-				conf.speakerLevel(u.src.owner.id, level, now)
-				forward = u.src.gate.Forward(level)
-			}
-			for _, d := range downs {
-				d.forwardAudio(&hdr, payload, forward)
-			}
-			continue
-		}
-		u.cache.Store(hdr.SequenceNumber, buf[:n])
-		if media.ParseVP8(payload, &desc) != nil {
-			continue
-		}
-		info := media.PacketInfo{
-			Layer:        u.layer,
-			StartOfFrame: desc.Start && desc.PartitionID == 0,
-			HasTID:       desc.HasTID,
-			TID:          desc.TID,
-			LayerSync:    desc.LayerSync,
-			Marker:       hdr.Marker,
-		}
-		if info.StartOfFrame && len(payload) > desc.Size+9 && payload[desc.Size]&0x01 == 0 {
-			info.Keyframe = true
-			// The keyframe header holds the frame size (RFC 6386 9.1).
-			h := binary.LittleEndian.Uint16(payload[desc.Size+8:]) & 0x3fff
-			u.height.Store(int32(h))
-		}
-		for _, d := range downs {
-			d.forwardVideo(u, &hdr, payload, &desc, info)
-		}
+	batch := u.src.owner.conf.b.batch
+	if u.src.isVideo {
+		u.runVideo(batch)
+	} else {
+		u.runAudio(batch)
 	}
 	u.src.owner.conf.b.retireIn(u)
 	if !u.stopped() {
 		u.stop()
 		onEnd(u)
 	}
+}
+
+// audioOut is the audio packet being fanned out, read by the shares.
+type audioOut struct {
+	batch   *udpbatch.Group
+	downs   []*downTrack
+	hdr     rtp.Header
+	payload []byte
+	forward bool
+	now     time.Time
+}
+
+// share sends the packet to subscribers lo to hi-1, in one send batch.
+func (a *audioOut) share(lo, hi int) {
+	a.batch.Begin()
+	for _, d := range a.downs[lo:hi] {
+		d.forwardAudio(&a.hdr, a.payload, a.forward, a.now)
+	}
+	a.batch.End()
+}
+
+// runAudio forwards each packet as it comes.
+func (u *upTrack) runAudio(batch *udpbatch.Group) {
+	buf := make([]byte, media.MaxPacketSize)
+	a := &audioOut{batch: batch}
+	fan := newFanOut(a.share)
+	defer fan.stop()
+	hdr := &a.hdr
+	conf := u.src.owner.conf
+	for {
+		n, _, err := u.remote.Read(buf)
+		if err != nil {
+			return
+		}
+		hlen, err := hdr.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		end := payloadEnd(hdr, buf[:n], hlen)
+		if end <= hlen {
+			continue // padding only (bandwidth probes): nothing to forward
+		}
+		now := time.Now()
+		u.received(n, now)
+		if u.src.owner.blocked(u.src) {
+			continue // a moderator muted it: nothing goes out
+		}
+		level, hasLevel := u.audioLevel(hdr)
+		a.forward = true
+		if hasLevel {
+			conf.speakerLevel(u.src.owner.id, level, now)
+			a.forward = u.src.gate.Forward(level)
+		}
+		a.downs, a.payload, a.now = *u.src.downs.Load(), buf[hlen:end], now
+		fan.run(len(a.downs))
+		a.downs = nil
+	}
+}
+
+// runVideo parses each packet into a frameHold, which fans frames out.
+func (u *upTrack) runVideo(batch *udpbatch.Group) {
+	f := newFrameHold(u, batch)
+	defer f.stop()
+	for {
+		p := f.slot()
+		n, _, err := u.remote.Read(p.buf[:])
+		if err != nil {
+			return
+		}
+		if !u.parseVideo(p, n) {
+			f.release(p)
+			continue
+		}
+		f.add(p)
+	}
+}
+
+// parseVideo parses a packet read into p, counts it and caches it for
+// retransmission; it reports whether the packet is one to forward.
+func (u *upTrack) parseVideo(p *heldPacket, n int) bool {
+	hlen, err := p.hdr.Unmarshal(p.buf[:n])
+	if err != nil {
+		return false
+	}
+	end := payloadEnd(&p.hdr, p.buf[:n], hlen)
+	if end <= hlen {
+		return false // padding only (bandwidth probes): nothing to forward
+	}
+	u.received(n, time.Now())
+	if u.src.owner.blocked(u.src) {
+		return false // a moderator muted it: nothing goes out
+	}
+	u.cache.Store(p.hdr.SequenceNumber, p.buf[:n])
+	p.start, p.end = hlen, end
+	payload := p.payload()
+	desc := &p.desc
+	if media.ParseVP8(payload, desc) != nil {
+		return false
+	}
+	p.info = media.PacketInfo{
+		Layer:        u.layer,
+		StartOfFrame: desc.Start && desc.PartitionID == 0,
+		HasTID:       desc.HasTID,
+		TID:          desc.TID,
+		LayerSync:    desc.LayerSync,
+		Marker:       p.hdr.Marker,
+	}
+	if p.info.StartOfFrame && len(payload) > desc.Size+9 && payload[desc.Size]&0x01 == 0 {
+		p.info.Keyframe = true
+		// The keyframe header holds the frame size (RFC 6386 9.1).
+		h := binary.LittleEndian.Uint16(payload[desc.Size+8:]) & 0x3fff
+		u.height.Store(int32(h))
+	}
+	return true
+}
+
+// received counts a packet.
+func (u *upTrack) received(n int, now time.Time) {
+	u.packets.Add(1)
+	u.bytes.Add(uint64(n))
+	u.lastPacket.Store(now.UnixNano())
+}
+
+// payloadEnd is where a packet's payload ends, before any padding.
+func payloadEnd(hdr *rtp.Header, pkt []byte, hlen int) int {
+	end := len(pkt)
+	if hdr.Padding && end > hlen {
+		end -= int(pkt[end-1])
+	}
+	return end
 }
 
 func (u *upTrack) audioLevel(hdr *rtp.Header) (uint8, bool) {

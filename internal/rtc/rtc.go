@@ -9,6 +9,7 @@ import (
 
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -91,19 +92,32 @@ const (
 	// Client: answers NACKs through pion and numbers its packets for
 	// transport-wide congestion control through pion.
 	Client Role = iota
-	// Bridge: answers NACKs from its own packet cache and numbers forwarded
-	// packets itself, feeding its own bandwidth estimator.
+	// Bridge: answers NACKs from its own packet cache, numbers forwarded
+	// packets itself, feeding its own bandwidth estimator, and writes its
+	// own sender reports.
 	Bridge
 )
 
-// Interceptors returns the RTCP machinery: receiver and sender reports, NACK
+// Interceptors returns the RTCP machinery: receiver reports, NACK
 // generation and transport-wide congestion control feedback for what an end
-// receives; for a client also NACK answers and transport-wide sequence
-// numbers for what it sends.
+// receives; for a client also sender reports, NACK answers and
+// transport-wide sequence numbers for what it sends (the bridge does those
+// itself).
 func Interceptors(m *webrtc.MediaEngine, role Role) (*interceptor.Registry, error) {
 	r := &interceptor.Registry{}
-	if err := webrtc.ConfigureRTCPReports(r); err != nil {
-		return nil, err
+	if role == Client {
+		if err := webrtc.ConfigureRTCPReports(r); err != nil {
+			return nil, err
+		}
+	} else {
+		// The bridge writes its sender reports itself, off the per-packet
+		// path; pion's interceptor would take a lock and read the clock for
+		// every forwarded packet.
+		recv, err := report.NewReceiverInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		r.Add(recv)
 	}
 	// NACK a missing packet every 50 ms, at most 5 times: enough to recover
 	// from loss, not enough to flood a congested link with requests.

@@ -1,0 +1,3 @@
+package udpbatch
+
+const sysSendmmsg = 307
