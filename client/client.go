@@ -426,7 +426,7 @@ func newAPI(se *webrtc.SettingEngine, log *slog.Logger) (*webrtc.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, err := rtc.Interceptors(m, rtc.Client)
+	reg, err := rtc.Interceptors(m, rtc.Client, rtc.LoggerFactory(log))
 	if err != nil {
 		return nil, err
 	}

@@ -140,7 +140,7 @@ func (b *Bridge) newAPI() (*webrtc.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, err := rtc.Interceptors(m, rtc.Bridge)
+	reg, err := rtc.Interceptors(m, rtc.Bridge, rtc.LoggerFactory(cfg.Log))
 	if err != nil {
 		return nil, err
 	}

@@ -146,7 +146,7 @@ func rigAPI(tb testing.TB, role rtc.Role, mux ice.UDPMux, profiles []dtls.SRTPPr
 	if err != nil {
 		tb.Fatal(err)
 	}
-	reg, err := rtc.Interceptors(m, role)
+	reg, err := rtc.Interceptors(m, role, rtc.LoggerFactory(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -15,8 +15,9 @@ import (
 )
 
 // packetCacheSize is how many recent packets of each video layer the bridge
-// keeps for retransmission: about a second of 720p video.
-const packetCacheSize = 512
+// indexes for retransmission: more than a second of any layer, keyframes
+// included. The bytes kept are about a second's worth (media.PacketCache).
+const packetCacheSize = 1024
 
 // upTrack is one layer of a source as the publisher sends it. Its read loop
 // forwards every packet to the source's downTracks, without a goroutine or a
@@ -176,11 +177,12 @@ func (u *upTrack) parseVideo(p *heldPacket, n int) bool {
 	if end <= hlen {
 		return false // padding only (bandwidth probes): nothing to forward
 	}
-	u.received(n, time.Now())
+	now := time.Now()
+	u.received(n, now)
 	if u.src.owner.blocked(u.src) {
 		return false // a moderator muted it: nothing goes out
 	}
-	u.cache.Store(p.hdr.SequenceNumber, p.buf[:n])
+	u.cache.Store(p.hdr.SequenceNumber, p.buf[:n], now)
 	p.start, p.end = hlen, end
 	payload := p.payload()
 	desc := &p.desc

@@ -145,6 +145,10 @@ type Config struct {
 	JoinRate int `yaml:"join_rate"`
 	// MessageRate is how many messages one client may send per second.
 	MessageRate int `yaml:"message_rate"`
+	// RoomJoinRate is how many joins one room takes per minute, from all
+	// addresses together; 0: twice MaxParticipants, at least 120, so that
+	// a full room can gather in half a minute.
+	RoomJoinRate int `yaml:"room_join_rate"`
 	// ChatMaxLength caps a chat message, in characters.
 	ChatMaxLength int `yaml:"chat_max_length"`
 }

@@ -340,6 +340,9 @@ func TestValidate(t *testing.T) {
 		{"join-rate negative", func(c *Config) { c.JoinRate = -1 }, []string{"join-rate"}},
 		{"message-rate 1", func(c *Config) { c.MessageRate = 1 }, nil},
 		{"message-rate 0", func(c *Config) { c.MessageRate = 0 }, []string{"message-rate"}},
+		{"room-join-rate 0", func(c *Config) { c.RoomJoinRate = 0 }, nil},
+		{"room-join-rate 1000", func(c *Config) { c.RoomJoinRate = 1000 }, nil},
+		{"room-join-rate negative", func(c *Config) { c.RoomJoinRate = -1 }, []string{"room-join-rate"}},
 		{"chat-max-length 1", func(c *Config) { c.ChatMaxLength = 1 }, nil},
 		{"chat-max-length 100000", func(c *Config) { c.ChatMaxLength = 100000 }, nil},
 		{"chat-max-length 0", func(c *Config) { c.ChatMaxLength = 0 }, []string{"chat-max-length"}},
@@ -374,7 +377,7 @@ func TestValidate(t *testing.T) {
 					// nothing to report.
 					AllowGuests: false, JWTSecret: "short", JWTPublicKeys: []string{missing}, JWTJWKSURL: "ftp://k",
 					JWTAlgorithms: []string{"none"}, JWTLeeway: time.Hour, MaxParticipants: 1, AdminKey: "short",
-					JoinRate: -1, MessageRate: -1, ChatMaxLength: -1,
+					JoinRate: -1, MessageRate: -1, RoomJoinRate: -1, ChatMaxLength: -1,
 				}
 			},
 			[]string{
@@ -389,7 +392,7 @@ func TestValidate(t *testing.T) {
 				"turn-listen", "turn-secret", "turn-realm", "turn-relay-ports", "turn-max-allocations", "turn-max-bitrate",
 				"turn-allow-peers", "turn-urls", "turn-urls", "turn-credential-ttl", "public-host",
 				"jwt-secret", "jwt-public-keys", "jwt-jwks-url", "jwt-issuer", "jwt-algorithms", "jwt-leeway",
-				"max-participants", "admin-key", "join-rate", "message-rate", "chat-max-length",
+				"max-participants", "admin-key", "join-rate", "message-rate", "room-join-rate", "chat-max-length",
 			},
 		},
 	}

@@ -90,6 +90,7 @@ func options(c *Config) []option {
 		{"admin-key", "API key of the admin API at /api/v1 (empty: the API is off)", (*stringValue)(&c.AdminKey)},
 		{"join-rate", "joins one address may attempt per minute", (*intValue)(&c.JoinRate)},
 		{"message-rate", "messages one client may send per second", (*intValue)(&c.MessageRate)},
+		{"room-join-rate", "joins one room takes per minute, from all addresses (0: twice max-participants, at least 120)", (*intValue)(&c.RoomJoinRate)},
 		{"chat-max-length", "longest chat message, in characters", (*intValue)(&c.ChatMaxLength)},
 	}
 }

@@ -438,6 +438,12 @@ var optionCases = []struct {
 		def: 50, fileWant: 10, envWant: 1, flagWant: 200,
 	},
 	{
+		name: "room-join-rate", env: "PARLEY_ROOM_JOIN_RATE",
+		yaml: `room_join_rate: 60`, envVal: "1", flagVal: "1000",
+		get: func(c Config) any { return c.RoomJoinRate },
+		def: 0, fileWant: 60, envWant: 1, flagWant: 1000,
+	},
+	{
 		name: "chat-max-length", env: "PARLEY_CHAT_MAX_LENGTH",
 		yaml: `chat_max_length: 500`, envVal: "1", flagVal: "100000",
 		get: func(c Config) any { return c.ChatMaxLength },
@@ -667,6 +673,7 @@ max_participants: 50
 admin_key: admin-key-0123456789
 join_rate: 30
 message_rate: 20
+room_join_rate: 600
 chat_max_length: 4000
 `,
 			want: func(dir string) Config {
@@ -718,6 +725,7 @@ chat_max_length: 4000
 					AdminKey:           "admin-key-0123456789",
 					JoinRate:           30,
 					MessageRate:        20,
+					RoomJoinRate:       600,
 					ChatMaxLength:      4000,
 				}
 			},

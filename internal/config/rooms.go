@@ -53,6 +53,9 @@ func (c *Config) validateRooms(bad func(name, format string, args ...any)) {
 	if c.MessageRate < 1 {
 		bad("message-rate", "%d must be at least 1 (messages per client per second)", c.MessageRate)
 	}
+	if c.RoomJoinRate < 0 {
+		bad("room-join-rate", "%d must be 0 (twice max-participants) or more (joins per room per minute)", c.RoomJoinRate)
+	}
 	if c.ChatMaxLength < 1 || c.ChatMaxLength > 100000 {
 		bad("chat-max-length", "%d must be between 1 and 100000", c.ChatMaxLength)
 	}

@@ -55,7 +55,7 @@ type Config struct {
 	FirstModerator  bool // the first in (without a token moderator) moderates
 	MaxParticipants int
 	ChatMaxLength   int // characters
-	RoomJoinRate    int // join attempts per room per minute
+	RoomJoinRate    int // join attempts per room per minute (0: twice MaxParticipants, at least 120)
 }
 
 // Control is one control node.
@@ -90,7 +90,7 @@ func New(cfg Config) *Control {
 		cfg.ChatMaxLength = 2000
 	}
 	if cfg.RoomJoinRate == 0 {
-		cfg.RoomJoinRate = 120
+		cfg.RoomJoinRate = max(120, 2*cfg.MaxParticipants)
 	}
 	if cfg.Selector == nil {
 		cfg.Selector = DefaultSelector{StressThreshold: cfg.StressThreshold, ConferenceCap: cfg.ConferenceCap}

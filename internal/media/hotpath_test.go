@@ -9,6 +9,12 @@ import (
 func TestHotPathAllocs(t *testing.T) {
 	cache := NewPacketCache(512)
 	pkt := packet(0, 1200)
+	// Ten seconds of a 720p layer: the cache's arena has grown to its size.
+	cacheNow := time.Unix(1000, 0)
+	for i := range 2000 {
+		cacheNow = cacheNow.Add(5 * time.Millisecond)
+		cache.Store(uint16(i), pkt, cacheNow)
+	}
 	dst := make([]byte, MaxPacketSize)
 	var rw Rewriter
 	var d VP8Descriptor
@@ -46,7 +52,7 @@ func TestHotPathAllocs(t *testing.T) {
 		name string
 		fn   func()
 	}{
-		{"PacketCache.Store", func() { cache.Store(seq, pkt); seq++ }},
+		{"PacketCache.Store", func() { cacheNow = cacheNow.Add(5 * time.Millisecond); cache.Store(seq, pkt, cacheNow); seq++ }},
 		{"PacketCache.Get", func() {
 			if cache.Get(seq-1, dst) == 0 {
 				t.Fatal("miss")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sync"
 	"testing"
+	"time"
 )
 
 // packet returns n bytes derived from seq, so that packets differ.
@@ -160,9 +161,11 @@ func TestPacketCache(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := NewPacketCache(tc.size)
 			dst := make([]byte, MaxPacketSize)
+			now := time.Unix(1000, 0)
 			for i, o := range tc.ops {
+				now = now.Add(time.Millisecond)
 				if o.store {
-					c.Store(o.seq, packet(o.seq, o.n))
+					c.Store(o.seq, packet(o.seq, o.n), now)
 					continue
 				}
 				for j := range dst {
@@ -187,7 +190,7 @@ func TestPacketCacheCopies(t *testing.T) {
 	c := NewPacketCache(16)
 	in := packet(42, 300)
 	want := bytes.Clone(in)
-	c.Store(42, in)
+	c.Store(42, in, time.Now())
 
 	// Reusing the caller's buffer after Store must not change the cache.
 	for i := range in {
@@ -218,7 +221,7 @@ func TestPacketCacheConcurrent(t *testing.T) {
 			dst := make([]byte, MaxPacketSize)
 			for i := range 2000 {
 				seq := uint16(i*4 + w)
-				c.Store(seq, packet(seq, 1+i%MaxPacketSize))
+				c.Store(seq, packet(seq, 1+i%MaxPacketSize), time.Now())
 				if n := c.Get(seq-8, dst); n != 0 && !bytes.Equal(dst[:n], packet(seq-8, n)) {
 					t.Errorf("Get(%d) returned a torn or foreign packet", seq-8)
 					return
@@ -235,8 +238,10 @@ func BenchmarkPacketCacheStore(b *testing.B) {
 	pkt := packet(0, 1200)
 	b.SetBytes(int64(len(pkt)))
 	var seq uint16
+	now := time.Unix(1000, 0)
 	for b.Loop() {
-		c.Store(seq, pkt)
+		now = now.Add(5 * time.Millisecond) // a 720p layer's rate
+		c.Store(seq, pkt, now)
 		seq++
 	}
 }
@@ -246,7 +251,7 @@ func BenchmarkPacketCacheGet(b *testing.B) {
 	c := NewPacketCache(512)
 	pkt := packet(0, 1200)
 	for seq := range uint16(512) {
-		c.Store(seq, pkt)
+		c.Store(seq, pkt, time.Unix(1000, int64(seq)*int64(5*time.Millisecond)))
 	}
 	dst := make([]byte, MaxPacketSize)
 	b.SetBytes(int64(len(pkt)))
@@ -256,5 +261,117 @@ func BenchmarkPacketCacheGet(b *testing.B) {
 			b.Fatal("miss")
 		}
 		seq++
+	}
+}
+
+// arenaRun stores count packets of n bytes from seq, one every gap.
+func arenaRun(c *PacketCache, seq uint16, count, n int, now *time.Time, gap time.Duration) {
+	for i := range count {
+		*now = now.Add(gap)
+		s := seq + uint16(i)
+		c.Store(s, packet(s, n), *now)
+	}
+}
+
+func TestPacketCacheArena(t *testing.T) {
+	dst := make([]byte, MaxPacketSize)
+	get := func(t *testing.T, c *PacketCache, seq uint16, n int) {
+		t.Helper()
+		got := c.Get(seq, dst)
+		if got != n {
+			t.Fatalf("Get(%d) = %d bytes, want %d", seq, got, n)
+		}
+		if n > 0 && !bytes.Equal(dst[:n], packet(seq, n)) {
+			t.Fatalf("Get(%d) returned other bytes than stored", seq)
+		}
+	}
+
+	t.Run("a slow stream overwrites its oldest bytes and keeps the size", func(t *testing.T) {
+		c := newPacketCache(256, 4096, 1<<16, time.Second)
+		now := time.Unix(1000, 0)
+		// 1000-byte packets, 4 to a lap, one a second: laps take 4 s.
+		arenaRun(c, 0, 10, 1000, &now, time.Second)
+		if got := c.ArenaSize(); got != 4096 {
+			t.Fatalf("arena grew to %d bytes for a slow stream", got)
+		}
+		for seq := range uint16(6) {
+			get(t, c, seq, 0)
+		}
+		for seq := uint16(6); seq < 10; seq++ {
+			get(t, c, seq, 1000)
+		}
+	})
+
+	t.Run("a fast stream grows the arena and keeps what it held", func(t *testing.T) {
+		c := newPacketCache(256, 4096, 1<<16, time.Second)
+		now := time.Unix(1000, 0)
+		arenaRun(c, 0, 4, 1000, &now, time.Millisecond) // the first lap
+		arenaRun(c, 4, 1, 1000, &now, time.Millisecond) // starts the second lap: grows
+		if got := c.ArenaSize(); got != 8192 {
+			t.Fatalf("arena is %d bytes after a 4 ms lap, want 8192", got)
+		}
+		for seq := range uint16(5) {
+			get(t, c, seq, 1000)
+		}
+		// Fast for long: it stops at its maximum and still answers for
+		// the latest packets.
+		arenaRun(c, 5, 1000, 1000, &now, time.Millisecond)
+		if got := c.ArenaSize(); got != 1<<16 {
+			t.Fatalf("arena is %d bytes, want its maximum %d", got, 1<<16)
+		}
+		for seq := uint16(1005 - 65); seq < 1005; seq++ {
+			get(t, c, seq, 1000)
+		}
+		get(t, c, 1005-70, 0)
+	})
+
+	t.Run("bytes from before a growth are not returned once the lap after is overwritten", func(t *testing.T) {
+		c := newPacketCache(1024, 4096, 8192, time.Second)
+		now := time.Unix(1000, 0)
+		arenaRun(c, 0, 5, 1000, &now, time.Millisecond) // grows to 8192 at the fifth
+		arenaRun(c, 5, 20, 1000, &now, time.Millisecond)
+		for seq := range uint16(17) {
+			get(t, c, seq, 0)
+		}
+		for seq := uint16(17); seq < 25; seq++ {
+			get(t, c, seq, 1000)
+		}
+	})
+
+	t.Run("packets of mixed sizes never straddle the end", func(t *testing.T) {
+		c := newPacketCache(1024, 4096, 4096, time.Second)
+		now := time.Unix(1000, 0)
+		sizes := []int{1500, 1500, 700, 1500, 13, 1200, 1500, 900, 1, 1500}
+		for i, n := range sizes {
+			now = now.Add(time.Second)
+			c.Store(uint16(i), packet(uint16(i), n), now)
+		}
+		// The newest packets whose bytes were not written over since.
+		get(t, c, 9, 1500)
+		get(t, c, 8, 1)
+		get(t, c, 7, 900)
+		get(t, c, 6, 1500)
+		get(t, c, 2, 0)
+	})
+}
+
+func TestPacketCacheSteadyStoreAllocatesNothing(t *testing.T) {
+	c := NewPacketCache(1024)
+	now := time.Unix(1000, 0)
+	pkt := packet(0, 1200)
+	var seq uint16
+	store := func() {
+		now = now.Add(5 * time.Millisecond)
+		c.Store(seq, pkt, now)
+		seq++
+	}
+	for range 2000 { // ten seconds of 720p: the arena has settled
+		store()
+	}
+	if n := testing.AllocsPerRun(1000, store); n != 0 {
+		t.Fatalf("Store allocates %.1f times per packet in steady state", n)
+	}
+	if got := c.ArenaSize(); got != 256<<10 {
+		t.Errorf("a 1.9 Mbit/s stream settled at %d bytes of arena, want 256 KiB", got)
 	}
 }

@@ -93,6 +93,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 			StressThreshold: cfg.StressThreshold, ConferenceCap: cfg.ConferenceCap,
 			ICEServers:     n.iceServers,
 			FirstModerator: cfg.FirstModerator, MaxParticipants: cfg.MaxParticipants, ChatMaxLength: cfg.ChatMaxLength,
+			RoomJoinRate: cfg.RoomJoinRate,
 		})
 		if err = n.control.Start(ctx); err != nil {
 			return nil, err

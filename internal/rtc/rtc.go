@@ -10,6 +10,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -102,18 +104,20 @@ const (
 // generation and transport-wide congestion control feedback for what an end
 // receives; for a client also sender reports, NACK answers and
 // transport-wide sequence numbers for what it sends (the bridge does those
-// itself).
-func Interceptors(m *webrtc.MediaEngine, role Role) (*interceptor.Registry, error) {
+// itself). The interceptors log through lf.
+func Interceptors(m *webrtc.MediaEngine, role Role, lf logging.LoggerFactory) (*interceptor.Registry, error) {
 	r := &interceptor.Registry{}
 	if role == Client {
-		if err := webrtc.ConfigureRTCPReports(r); err != nil {
+		err := webrtc.ConfigureRTCPReportsWithOptions(r,
+			[]report.ReceiverOption{report.WithReceiverLoggerFactory(lf)}, report.WithSenderLoggerFactory(lf))
+		if err != nil {
 			return nil, err
 		}
 	} else {
 		// The bridge writes its sender reports itself, off the per-packet
 		// path; pion's interceptor would take a lock and read the clock for
 		// every forwarded packet.
-		recv, err := report.NewReceiverInterceptor()
+		recv, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(lf))
 		if err != nil {
 			return nil, err
 		}
@@ -121,13 +125,14 @@ func Interceptors(m *webrtc.MediaEngine, role Role) (*interceptor.Registry, erro
 	}
 	// NACK a missing packet every 50 ms, at most 5 times: enough to recover
 	// from loss, not enough to flood a congested link with requests.
-	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(50*time.Millisecond), nack.GeneratorMaxNacksPerPacket(5))
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(50*time.Millisecond), nack.GeneratorMaxNacksPerPacket(5),
+		nack.WithGeneratorLoggerFactory(lf))
 	if err != nil {
 		return nil, err
 	}
 	r.Add(gen)
 	if role == Client {
-		resp, err := nack.NewResponderInterceptor()
+		resp, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(lf))
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +141,7 @@ func Interceptors(m *webrtc.MediaEngine, role Role) (*interceptor.Registry, erro
 			return nil, err
 		}
 	}
-	if err := webrtc.ConfigureTWCCSender(m, r); err != nil {
+	if err := webrtc.ConfigureTWCCSenderWithOptions(m, r, twcc.WithLoggerFactory(lf)); err != nil {
 		return nil, err
 	}
 	return r, nil
