@@ -39,16 +39,22 @@ type downTrack struct {
 	tgt       int            // target layer given to sel
 	rw        media.Rewriter
 	vp8       media.VP8Munger
-	sent      media.SeqMap // outgoing sequence number → source's, for NACKs
 	hdr       rtp.Header
 	twcc      [2]byte
-	buf       [media.MaxPacketSize]byte  // payload rewritten for this subscriber
-	rtxBuf    [media.MaxPacketSize]byte  // retransmissions and padding
-	resent    [media.SeqMapSize]int64    // when each outgoing number was last resent (unix ns)
-	out       [media.SeqMapSize]sentInfo // how each outgoing packet was rewritten, for NACKs
+	*videoOut // nil for audio
 	packets   uint64
 	bytes     uint64
 	sr        srState // for RTCP sender reports
+}
+
+// videoOut is the state only video needs, for rewriting payloads and
+// answering NACKs; audio tracks, the most numerous, go without its 25 KiB.
+type videoOut struct {
+	sent   media.SeqMap               // outgoing sequence number → source's, for NACKs
+	buf    [media.MaxPacketSize]byte  // payload rewritten for this subscriber
+	rtxBuf [media.MaxPacketSize]byte  // retransmissions and padding
+	resent [media.SeqMapSize]int64    // when each outgoing number was last resent (unix ns)
+	out    [media.SeqMapSize]sentInfo // how each outgoing packet was rewritten, for NACKs
 }
 
 // sentInfo is what a retransmission needs to repeat a forwarded packet
@@ -65,6 +71,7 @@ func newDownTrack(src *source, subscriber *endpoint) *downTrack {
 		d.batch = subscriber.conf.b.batch
 	}
 	if src.isVideo {
+		d.videoOut = &videoOut{}
 		d.sel.SetTarget(-1, 0) // nothing until the first allocation
 		d.tgt = -1
 	}
@@ -386,7 +393,7 @@ func (d *downTrack) canProbe() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cur, _ := d.sel.Current()
-	return d.writer != nil && cur >= 0
+	return d.writer != nil && d.videoOut != nil && cur >= 0
 }
 
 // probe sends about size bytes of padding-only packets in the forwarded
@@ -398,7 +405,7 @@ func (d *downTrack) probe(cluster, size int) int {
 	defer d.batch.End()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.writer == nil {
+	if d.writer == nil || d.videoOut == nil {
 		return 0
 	}
 	const pad = 255

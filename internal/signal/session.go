@@ -178,9 +178,11 @@ func (ss *session) write(out outgoing) error {
 	return ss.conn.Write(ctx, websocket.MessageText, out.data)
 }
 
-// readLoop reads client messages until the socket closes.
+// readLoop reads client messages until the socket closes. Its buffer
+// starts small and grows to the largest message read (SDP offers are a few
+// kilobytes), never past the limit.
 func (ss *session) readLoop(ctx context.Context) {
-	buf := make([]byte, protocol.MaxMessageBytes+1)
+	buf := make([]byte, 4<<10)
 	for {
 		typ, r, err := ss.conn.Reader(ctx)
 		if err != nil {
@@ -189,9 +191,10 @@ func (ss *session) readLoop(ctx context.Context) {
 			}
 			return
 		}
-		n, err := io.ReadFull(r, buf)
+		var n int
+		n, buf, err = readMessage(r, buf, protocol.MaxMessageBytes+1)
 		switch {
-		case err == nil: // filled the buffer: the message is over the limit
+		case err == nil: // read the limit and more: the message is over it
 			total, derr := io.Copy(io.Discard, r)
 			if derr != nil {
 				return
@@ -208,6 +211,24 @@ func (ss *session) readLoop(ctx context.Context) {
 			continue
 		}
 		ss.handle(ctx, buf[:n])
+	}
+}
+
+// readMessage reads r into buf, doubling buf up to limit bytes while it
+// fills. It returns what it read, the buffer it read into, and nil only if
+// it filled limit bytes before the message ended; at the message's end the
+// error is io.EOF or io.ErrUnexpectedEOF.
+func readMessage(r io.Reader, buf []byte, limit int) (int, []byte, error) {
+	n := 0
+	for {
+		m, err := io.ReadFull(r, buf[n:])
+		n += m
+		if err != nil || len(buf) >= limit {
+			return n, buf, err
+		}
+		grown := make([]byte, min(2*len(buf), limit))
+		copy(grown, buf[:n])
+		buf = grown
 	}
 }
 
