@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -82,49 +81,29 @@ func (a *api) census(ctx context.Context) ([]busmsg.RoomsReply, error) {
 	var out []busmsg.RoomsReply
 	wait := time.NewTimer(censusFirst)
 	defer wait.Stop()
-	for {
+	for gathering := true; gathering; {
 		select {
 		case m := <-ch:
 			if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
 				return nil, ErrNoControl // nobody subscribes to the subject
 			}
 			var rep busmsg.RoomsReply
-			if err := decodeReply(m.Data, &rep); err != nil {
+			if err := bus.DecodeReply(m.Data, &rep); err != nil {
 				a.log.Warn("census: a control node's answer did not decode", "err", err)
 			} else {
 				out = append(out, rep)
 			}
 			wait.Reset(censusQuiet)
 		case <-wait.C:
-			if len(out) == 0 {
-				return nil, ErrNoControl
-			}
-			return out, nil
+			gathering = false
 		case <-ctx.Done():
-			if len(out) == 0 {
-				return nil, ErrNoControl
-			}
-			return out, nil
+			gathering = false
 		}
 	}
-}
-
-// envelope mirrors the reply envelope of bus.Respond, which census reads
-// itself because it takes several answers to one request.
-type envelope struct {
-	Error string          `json:"error"`
-	Data  json.RawMessage `json:"data"`
-}
-
-func decodeReply(data []byte, v any) error {
-	var env envelope
-	if err := json.Unmarshal(data, &env); err != nil {
-		return err
+	if len(out) == 0 {
+		return nil, ErrNoControl
 	}
-	if env.Error != "" {
-		return errors.New(env.Error)
-	}
-	return json.Unmarshal(env.Data, v)
+	return out, nil
 }
 
 // getRoom answers GET /rooms/{room} with the owner's description.
@@ -162,7 +141,7 @@ func (a *api) removeParticipant(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	if !validID(id) {
+	if !validWord(id, maxIDLen, "-_") {
 		return badField("id", "%q is not a participant id (letters, digits, '-' and '_', at most %d)", clip(id), maxIDLen)
 	}
 	if _, err := a.ask(r.Context(), room, busmsg.ClientMessage{Type: busmsg.TypeAdminRemove, Session: id}); err != nil {
@@ -182,14 +161,15 @@ func (a *api) ask(ctx context.Context, room string, m busmsg.ClientMessage) (bus
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	info, err := bus.Request[busmsg.RoomInfo](ctx, a.cfg.Bus, bus.RoomControl(room), m)
+	var remote *bus.RemoteError
 	switch {
 	case err == nil:
 		return info, nil
 	case errors.Is(err, bus.ErrNoResponders):
 		return info, failf(http.StatusNotFound, "no meeting is running in room %q", room)
-	case errors.Is(err, bus.ErrRemote):
+	case errors.As(err, &remote):
 		// The owner's error arrives as text: "<protocol code>: <message>".
-		msg := strings.TrimSpace(strings.TrimPrefix(err.Error(), bus.ErrRemote.Error()+":"))
+		msg := strings.TrimSpace(remote.Msg)
 		if target, ok := strings.CutPrefix(msg, protocol.CodeBadTarget+": "); ok {
 			return info, failf(http.StatusNotFound, "%s", target)
 		}
@@ -218,13 +198,14 @@ func roomParam(r *http.Request) (string, error) {
 	return room, nil
 }
 
-// validID reports whether id can be a participant id.
-func validID(id string) bool {
-	if id == "" || len(id) > maxIDLen {
+// validWord reports whether s is 1 to maxLen ASCII letters, digits and runes
+// of punct: a participant id or a feature name.
+func validWord(s string, maxLen int, punct string) bool {
+	if s == "" || len(s) > maxLen {
 		return false
 	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(punct, c)) {
 			return false
 		}
 	}

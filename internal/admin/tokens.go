@@ -104,7 +104,7 @@ func (req *tokenRequest) check() (room string, ttl time.Duration, err error) {
 		return "", 0, badField("features", "at most %d", maxFeatures)
 	}
 	for _, f := range req.Features {
-		if !validFeature(f) {
+		if !validWord(f, maxFeatureLen, "-_.") {
 			return "", 0, badField("features", "%q is not a feature name (letters, digits, '-', '_' and '.', at most %d)", clip(f), maxFeatureLen)
 		}
 	}
@@ -124,18 +124,6 @@ func (req *tokenRequest) check() (room string, ttl time.Duration, err error) {
 		}
 	}
 	return room, ttl, nil
-}
-
-func validFeature(f string) bool {
-	if f == "" || len(f) > maxFeatureLen {
-		return false
-	}
-	for _, c := range f {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 func fmtHours(d time.Duration) string { return fmt.Sprintf("%dh", int(d.Hours())) }

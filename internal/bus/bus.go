@@ -26,6 +26,13 @@ var (
 	ErrRemote = errors.New("bus: remote error")
 )
 
+// RemoteError is an error the responder reported: errors.Is(err, ErrRemote)
+// holds for it, and Msg is the responder's own text.
+type RemoteError struct{ Msg string }
+
+func (e *RemoteError) Error() string        { return ErrRemote.Error() + ": " + e.Msg }
+func (e *RemoteError) Is(target error) bool { return target == ErrRemote }
+
 // Bus is a connection to the NATS bus with JetStream.
 type Bus struct {
 	nc  *nats.Conn
@@ -118,7 +125,7 @@ type reply struct {
 }
 
 // Request sends req as JSON to subject and decodes the reply into Resp. An
-// error returned by the responder comes back wrapped in ErrRemote.
+// error returned by the responder comes back as a *RemoteError.
 func Request[Resp any](ctx context.Context, b *Bus, subject string, req any) (Resp, error) {
 	var zero Resp
 	data, err := json.Marshal(req)
@@ -132,21 +139,34 @@ func Request[Resp any](ctx context.Context, b *Bus, subject string, req any) (Re
 	if err != nil {
 		return zero, fmt.Errorf("bus: request %s: %w", subject, err)
 	}
-	var r reply
-	if err := json.Unmarshal(msg.Data, &r); err != nil {
-		return zero, fmt.Errorf("bus: decode reply from %s: %w", subject, err)
-	}
-	if r.Error != "" {
-		return zero, fmt.Errorf("%w: %s", ErrRemote, r.Error)
-	}
-	if len(r.Data) == 0 {
-		return zero, nil
-	}
 	var out Resp
-	if err := json.Unmarshal(r.Data, &out); err != nil {
+	err = DecodeReply(msg.Data, &out)
+	var remote *RemoteError
+	switch {
+	case errors.As(err, &remote):
+		return zero, err
+	case err != nil:
 		return zero, fmt.Errorf("bus: decode reply from %s: %w", subject, err)
 	}
 	return out, nil
+}
+
+// DecodeReply decodes a reply sent by Respond into v, for a caller that
+// gathers replies itself (several to one request). An error the responder
+// reported comes back as a *RemoteError; a reply without data leaves v as
+// it is.
+func DecodeReply(data []byte, v any) error {
+	var r reply
+	if err := json.Unmarshal(data, &r); err != nil {
+		return err
+	}
+	if r.Error != "" {
+		return &RemoteError{Msg: r.Error}
+	}
+	if len(r.Data) == 0 {
+		return nil
+	}
+	return json.Unmarshal(r.Data, v)
 }
 
 // Respond answers a request with v, or with err when it is not nil.

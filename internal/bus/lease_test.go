@@ -106,7 +106,12 @@ func TestRequestReply(t *testing.T) {
 	if err != nil || got.N != 42 {
 		t.Fatalf("double(21) = %v, %v", got, err)
 	}
-	if _, err := Request[msg](ctx, b, "double", msg{-1}); !errors.Is(err, ErrRemote) {
+	_, err = Request[msg](ctx, b, "double", msg{-1})
+	if !errors.Is(err, ErrRemote) {
 		t.Fatalf("remote error: %v", err)
+	}
+	var remote *RemoteError
+	if !errors.As(err, &remote) || remote.Msg != "negative" || err.Error() != "bus: remote error: negative" {
+		t.Fatalf("remote error %q: want a *RemoteError with the responder's text", err)
 	}
 }

@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/parley/parley/internal/bus"
@@ -120,9 +119,9 @@ func (r *room) bridgeRequest(ctx context.Context, p *participant, req busmsg.End
 // negotiationError tells the client which of its SDP or candidates the
 // bridge refused, and why.
 func negotiationError(err error) error {
-	if err == nil || !errors.Is(err, bus.ErrRemote) {
+	var remote *bus.RemoteError
+	if !errors.As(err, &remote) {
 		return err
 	}
-	msg := strings.TrimPrefix(err.Error(), bus.ErrRemote.Error()+": ")
-	return &protocol.DecodeError{Code: protocol.CodeNegotiation, Message: "the bridge could not use it: " + msg}
+	return &protocol.DecodeError{Code: protocol.CodeNegotiation, Message: "the bridge could not use it: " + remote.Msg}
 }
