@@ -80,10 +80,8 @@ func (r *room) admit(ctx context.Context, p *participant) error {
 		Features: features, State: r.state(), Chat: r.chat,
 	}, false)
 	r.broadcast(p.id, protocol.ParticipantJoined{Type: protocol.TypeParticipantJoined, Participant: p.public()})
-	if p.moderator() && len(r.lobby) > 0 {
-		for _, g := range r.lobby {
-			r.send(p.id, protocol.LobbyRequest{Type: protocol.TypeLobbyRequest, Participant: g.public()}, false)
-		}
+	if p.moderator() {
+		r.showLobby(p.id)
 	}
 	r.log.Info("participant joined", "participant", p.id, "role", p.role, "bridge", bridge, "size", len(r.participants))
 	return nil
@@ -176,11 +174,7 @@ func (r *room) remove(ctx context.Context, id, reason string) error {
 	r.broadcast(id, protocol.ParticipantLeft{Type: protocol.TypeParticipantLeft, ID: id})
 	if p.moderator() && r.c.cfg.FirstModerator && !r.hasModerator() && len(r.order) > 0 {
 		next := r.participants[r.order[0]]
-		next.role = protocol.RoleModerator
-		r.broadcast("", protocol.ParticipantUpdated{Type: protocol.TypeParticipantUpdated, Participant: next.public()})
-		for _, g := range r.lobby {
-			r.send(next.id, protocol.LobbyRequest{Type: protocol.TypeLobbyRequest, Participant: g.public()}, false)
-		}
+		r.promote(next)
 		r.log.Info("moderator handed over", "participant", next.id)
 	}
 	if len(r.participants) == 0 {

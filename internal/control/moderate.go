@@ -59,11 +59,7 @@ func (r *room) moderate(ctx context.Context, mod *participant, m *protocol.Moder
 			return badTarget(m.Target)
 		}
 		if !t.moderator() {
-			t.role = protocol.RoleModerator
-			r.broadcast("", protocol.ParticipantUpdated{Type: protocol.TypeParticipantUpdated, Participant: t.public()})
-			for _, g := range r.lobby {
-				r.send(t.id, protocol.LobbyRequest{Type: protocol.TypeLobbyRequest, Participant: g.public()}, false)
-			}
+			r.promote(t)
 		}
 	case protocol.ActionEndMeeting:
 		r.end(ctx, "the meeting was ended by "+by)
@@ -200,6 +196,21 @@ func (r *room) raiseHand(p *participant, raised bool) {
 		return
 	}
 	r.broadcast("", protocol.ParticipantUpdated{Type: protocol.TypeParticipantUpdated, Participant: p.public()})
+}
+
+// promote makes p a moderator, tells the room, and shows p the guests
+// waiting in the lobby.
+func (r *room) promote(p *participant) {
+	p.role = protocol.RoleModerator
+	r.broadcast("", protocol.ParticipantUpdated{Type: protocol.TypeParticipantUpdated, Participant: p.public()})
+	r.showLobby(p.id)
+}
+
+// showLobby tells one moderator about every guest waiting in the lobby.
+func (r *room) showLobby(moderator string) {
+	for _, g := range r.lobby {
+		r.send(moderator, protocol.LobbyRequest{Type: protocol.TypeLobbyRequest, Participant: g.public()}, false)
+	}
 }
 
 // toModerators sends a message to every moderator.

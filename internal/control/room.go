@@ -233,31 +233,37 @@ func (r *room) handle(ctx context.Context, it item) {
 		if err != nil {
 			r.log.Debug("client message failed", "session", it.client.Session, "type", it.client.Type, "err", err)
 		}
-		if it.msg != nil && it.client.Type == busmsg.TypeAdminInfo {
+		if it.msg == nil {
+			if err != nil && !it.client.Disconnected {
+				r.send(it.client.Session, errorReply(it.client.Type, err), false)
+			}
+			return
+		}
+		switch it.client.Type {
+		case busmsg.TypeAdminInfo:
 			bus.Respond(it.msg, r.info(), nil)
-			return
-		}
-		if it.msg != nil && (it.client.Type == busmsg.TypeAdminEnd || it.client.Type == busmsg.TypeAdminRemove) {
+		case busmsg.TypeAdminEnd, busmsg.TypeAdminRemove:
 			bus.Respond(it.msg, nil, err)
-			return
-		}
-		if it.msg != nil { // a join: the signal node waits for the outcome
-			reply := busmsg.JoinReply{Participant: it.client.Session, Epoch: r.epoch}
-			if p := r.participants[it.client.Session]; p != nil {
-				reply.Bridge = p.bridge
-			}
-			_, reply.Lobby = r.lobby[it.client.Session]
-			if err != nil {
-				e := errorReply(it.client.Type, err)
-				reply = busmsg.JoinReply{Error: &e}
-			}
-			bus.Respond(it.msg, reply, nil)
-		} else if err != nil && !it.client.Disconnected {
-			r.send(it.client.Session, errorReply(it.client.Type, err), false)
+		default: // a join or rejoin: the signal node waits for the outcome
+			bus.Respond(it.msg, r.joinReply(it.client, err), nil)
 		}
 	case it.event != nil:
 		r.handleBridgeEvent(it.event)
 	}
+}
+
+// joinReply is the outcome of a join (or rejoin) that handleClient gave err.
+func (r *room) joinReply(m *busmsg.ClientMessage, err error) busmsg.JoinReply {
+	if err != nil {
+		e := errorReply(m.Type, err)
+		return busmsg.JoinReply{Error: &e}
+	}
+	reply := busmsg.JoinReply{Participant: m.Session, Epoch: r.epoch}
+	if p := r.participants[m.Session]; p != nil {
+		reply.Bridge = p.bridge
+	}
+	_, reply.Lobby = r.lobby[m.Session]
+	return reply
 }
 
 // info describes the room for the admin API.
