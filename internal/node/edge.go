@@ -2,8 +2,6 @@ package node
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -172,9 +170,9 @@ func (n *Node) iceTCPListener() net.Listener {
 }
 
 // serveEdge starts serving HTTP (the node's handler) on the edge's TLS port.
-func (n *Node) serveEdge(srv *http.Server) error {
+func (n *Node) serveEdge(srv *http.Server) {
 	if n.edge.port == nil {
-		return nil
+		return
 	}
 	n.edge.http = edge.HTTPServer(srv)
 	go func() {
@@ -182,7 +180,6 @@ func (n *Node) serveEdge(srv *http.Server) error {
 			n.log.Warn("edge: HTTPS serving stopped", "err", err)
 		}
 	}()
-	return nil
 }
 
 // closeEdge stops the edge.
@@ -229,12 +226,7 @@ func (n *Node) iceServers(participant, host string) []protocol.ICEServer {
 // turnServers are the TURN URLs clients reach this node's TURN server (or
 // the external one) by, with a credential for user valid for ttl.
 func (n *Node) turnServers(user, host string, ttl time.Duration) []protocol.ICEServer {
-	urls := n.turnURLs(host)
-	var out []protocol.ICEServer
-	for _, s := range turn.ICEServers(urls, n.cfg.TURNSecret, user, ttl, time.Now()) {
-		out = append(out, protocol.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
-	}
-	return out
+	return turn.ICEServers(n.turnURLs(host), n.cfg.TURNSecret, user, ttl, time.Now())
 }
 
 // turnURLs lists the external TURN server's URLs, or the embedded one's at
@@ -287,9 +279,7 @@ func (n *Node) checkConfig(host string) web.CheckConfig {
 		cc.ICETCP = n.bridge != nil
 	}
 	if n.cfg.AllowGuests {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		cc.ICEServers = n.turnServers("check-"+hex.EncodeToString(b[:]), host, checkCredentialTTL)
+		cc.ICEServers = n.turnServers(randomID("check-"), host, checkCredentialTTL)
 	}
 	return cc
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parley/parley/protocol"
 )
 
 // Credentials issues a short-lived TURN credential in the TURN REST form
@@ -27,23 +29,15 @@ func restPassword(secret, username string) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// ICEServer is one entry of a WebRTC configuration's iceServers, in the
-// JSON shape browsers take (RTCIceServer).
-type ICEServer struct {
-	URLs       []string `json:"urls"`
-	Username   string   `json:"username,omitempty"`
-	Credential string   `json:"credential,omitempty"`
-}
-
 // ICEServers returns the ICE servers a participant gets at join: urls
 // (turn:, turns:, stun:) with a credential for user valid for ttl from now.
 // No urls, no servers.
-func ICEServers(urls []string, secret, user string, ttl time.Duration, now time.Time) []ICEServer {
+func ICEServers(urls []string, secret, user string, ttl time.Duration, now time.Time) []protocol.ICEServer {
 	if len(urls) == 0 {
 		return nil
 	}
 	username, password := Credentials(secret, user, ttl, now)
-	return []ICEServer{{URLs: append([]string(nil), urls...), Username: username, Credential: password}}
+	return []protocol.ICEServer{{URLs: append([]string(nil), urls...), Username: username, Credential: password}}
 }
 
 // URLs builds the TURN URLs of a server reachable at host: TURN over UDP

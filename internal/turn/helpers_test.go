@@ -3,15 +3,10 @@ package turn
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/netip"
 	"sync"
@@ -21,6 +16,7 @@ import (
 	"github.com/pion/stun/v4"
 	"github.com/pion/turn/v5"
 
+	"github.com/parley/parley/internal/edge"
 	"github.com/parley/parley/internal/rtc"
 )
 
@@ -87,34 +83,13 @@ var (
 func testTLS(t *testing.T) (*tls.Config, *x509.CertPool) {
 	t.Helper()
 	tlsOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(1),
-			Subject:      pkix.Name{CommonName: "turn.test"},
-			DNSNames:     []string{"turn.test"},
-			IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(24 * time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			panic(err)
-		}
-		cert, err := x509.ParseCertificate(der)
+		cert, err := edge.SelfSigned([]string{"turn.test"}, time.Now())
 		if err != nil {
 			panic(err)
 		}
 		tlsRoots = x509.NewCertPool()
-		tlsRoots.AddCert(cert)
-		tlsServer = &tls.Config{
-			Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}},
-			MinVersion:   tls.VersionTLS12,
-		}
+		tlsRoots.AddCert(cert.Leaf)
+		tlsServer = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	})
 	return tlsServer, tlsRoots
 }

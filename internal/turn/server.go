@@ -130,11 +130,8 @@ func New(cfg Config) (_ *Server, err error) {
 	if len(packetConns) > 0 {
 		s.addrs.UDP = packetConns[0].PacketConn.LocalAddr()
 	}
-	s.mu.Lock()
-	for _, ln := range plain {
-		s.listeners[ln] = struct{}{} // before any Close can run
-	}
-	s.mu.Unlock()
+	// ServeListener registers each listener, or closes it if Close came
+	// first.
 	for _, ln := range plain {
 		s.wg.Go(func() {
 			if err := s.ServeListener(ln); err != nil && !errors.Is(err, ErrClosed) {
