@@ -41,13 +41,10 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// errListenerClosed is what a closed chanListener's Accept returns; it
-// wraps net.ErrClosed, which http.Server and pion treat as the end.
-var errListenerClosed = net.ErrClosed
-
 // chanListener is a net.Listener fed with connections the edge has
 // classified. Its Addr is the shared port's own address: pion's ICE-TCP
-// mux takes the port of its candidates from it.
+// mux takes the port of its candidates from it. Closed, it answers
+// net.ErrClosed, which http.Server and pion take as the end.
 type chanListener struct {
 	addr      net.Addr
 	conns     chan net.Conn
@@ -67,7 +64,7 @@ func (l *chanListener) push(c net.Conn, timeout time.Duration) error {
 	case l.conns <- c:
 		return nil
 	case <-l.done:
-		return errListenerClosed
+		return net.ErrClosed
 	case <-t.C:
 		return errNotAccepted
 	}
@@ -78,7 +75,7 @@ func (l *chanListener) Accept() (net.Conn, error) {
 	case c := <-l.conns:
 		return c, nil
 	case <-l.done:
-		return nil, errListenerClosed
+		return nil, net.ErrClosed
 	}
 }
 

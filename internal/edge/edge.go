@@ -81,8 +81,7 @@ type Edge struct {
 	redirect *chanListener
 	redirSrv *http.Server
 
-	pending atomic.Int64
-	stats   struct {
+	stats struct {
 		https, turnTLS, turnTCP, ice, redirected, dropped atomic.Uint64
 	}
 
@@ -241,33 +240,34 @@ func (e *Edge) acceptLoop() {
 			continue
 		}
 		backoff = 0
-		if e.pending.Add(1) > int64(e.cfg.MaxPending) {
-			e.pending.Add(-1)
-			e.stats.dropped.Add(1)
+		if err := e.track(c); err != nil {
 			_ = c.Close()
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			e.stats.dropped.Add(1)
 			continue
 		}
-		if !e.track(c) {
-			e.pending.Add(-1)
-			_ = c.Close()
-			return
-		}
 		e.wg.Go(func() {
-			defer e.pending.Add(-1)
 			defer e.untrack(c)
 			e.handle(c)
 		})
 	}
 }
 
-func (e *Edge) track(c net.Conn) bool {
+// track records c as undecided, unless the edge is closed (net.ErrClosed)
+// or MaxPending connections are undecided already.
+func (e *Edge) track(c net.Conn) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return false
+		return net.ErrClosed
+	}
+	if len(e.conns) >= e.cfg.MaxPending {
+		return errTooManyPending
 	}
 	e.conns[c] = struct{}{}
-	return true
+	return nil
 }
 
 func (e *Edge) untrack(c net.Conn) {

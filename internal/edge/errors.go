@@ -10,4 +10,6 @@ var (
 
 	// errNotAccepted means nobody took a classified connection in time.
 	errNotAccepted = errors.New("edge: connection not accepted in time")
+	// errTooManyPending means MaxPending connections are undecided already.
+	errTooManyPending = errors.New("edge: too many undecided connections")
 )
