@@ -15,12 +15,12 @@ import (
 type Audio struct {
 	binding
 	id, streamID string
-	size         int
 	level        atomic.Uint32
 	packets      atomic.Uint64
-	seq          uint16 // guarded by binding.mu
+	seq          uint16 // guarded by binding.mu, like what follows
 	timestamp    uint32
 	buf          []byte
+	levelBuf     [1]byte // the audio level extension's payload
 }
 
 // NewAudio makes an audio track sending packets of the size Opus produces
@@ -31,7 +31,12 @@ func NewAudio(id, streamID string, bitrate int) (*Audio, error) {
 		bitrate = 32_000
 	}
 	size := max(bitrate/8/50, TrailerSize+1)
-	a := &Audio{id: id, streamID: streamID, size: size, buf: make([]byte, size)}
+	a := &Audio{binding: binding{mime: webrtc.MimeTypeOpus}, id: id, streamID: streamID, buf: make([]byte, size)}
+	// Only the trailer changes from packet to packet.
+	a.buf[0] = 0xf8 // TOC: CELT fullband, 20 ms, mono, one frame
+	for i := 1; i < size; i++ {
+		a.buf[i] = byte(i)
+	}
 	a.level.Store(127)
 	return a, nil
 }
@@ -48,17 +53,6 @@ func (a *Audio) ID() string                { return a.id }
 func (a *Audio) StreamID() string          { return a.streamID }
 func (a *Audio) RID() string               { return "" }
 func (a *Audio) Kind() webrtc.RTPCodecType { return webrtc.RTPCodecTypeAudio }
-
-// Bind is called by pion when the sender starts.
-func (a *Audio) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	return a.bind(ctx, webrtc.MimeTypeOpus)
-}
-
-// Unbind is called by pion when the sender stops.
-func (a *Audio) Unbind(webrtc.TrackLocalContext) error {
-	a.unbind()
-	return nil
-}
 
 // Run sends packets until ctx ends.
 func (a *Audio) Run(ctx context.Context) {
@@ -79,21 +73,13 @@ func (a *Audio) send(now time.Time) {
 	defer a.mu.Unlock()
 	a.seq++
 	a.timestamp += 960
-	p := a.buf
-	p[0] = 0xf8 // TOC: CELT fullband, 20 ms, mono, one frame
-	for i := 1; i < len(p); i++ {
-		p[i] = byte(i)
+	putTrailer(a.buf, now)
+	level := byte(a.level.Load())
+	if level < 127 {
+		level |= 0x80 // V: voice activity
 	}
-	putTrailer(p, now)
-	h := rtp.Header{Version: 2, SequenceNumber: a.seq, Timestamp: a.timestamp}
-	if a.levelExt != 0 {
-		level := byte(a.level.Load())
-		if level < 127 {
-			level |= 0x80 // V: voice activity
-		}
-		_ = h.SetExtension(a.levelExt, []byte{level})
-	}
-	if a.write(&h, p) {
+	a.levelBuf[0] = level
+	if a.write(rtp.Header{Version: 2, SequenceNumber: a.seq, Timestamp: a.timestamp}, a.buf, a.levelBuf[:]) {
 		a.packets.Add(1)
 	}
 }

@@ -42,22 +42,33 @@ func SendTime(payload []byte) (time.Time, bool) {
 // binding is a track's one binding to a pion sender: where to write, with
 // which SSRC and payload type, and the negotiated header extensions. pion
 // does not add the MID and RID extensions that a simulcast receiver needs
-// to tell the layers apart, so the binding writes them.
+// to tell the layers apart, so the binding writes them. Audio and Video
+// embed it and get Bind, Unbind and SetMID from it.
 type binding struct {
+	mime string // the codec to bind
+
 	mu       sync.Mutex
 	writer   webrtc.TrackLocalWriter
 	ssrc     uint32
 	pt       uint8
-	mid      string
-	rid      string
+	mid      []byte
+	rid      []byte
 	midExt   uint8
 	ridExt   uint8
 	levelExt uint8
+
+	// hdr and exts are the header of the packet being written, reused so
+	// that sending allocates nothing: pion's write path is synchronous, as
+	// the payload buffers already rely on. exts has room for MID, RID or
+	// audio level, and the transport-wide sequence number pion adds.
+	hdr  rtp.Header
+	exts [4]rtp.Extension
 }
 
-func (b *binding) bind(ctx webrtc.TrackLocalContext, mime string) (webrtc.RTPCodecParameters, error) {
+// Bind is called by pion when the sender starts.
+func (b *binding) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	for _, c := range ctx.CodecParameters() {
-		if !strings.EqualFold(c.MimeType, mime) {
+		if !strings.EqualFold(c.MimeType, b.mime) {
 			continue
 		}
 		b.mu.Lock()
@@ -80,33 +91,41 @@ func (b *binding) bind(ctx webrtc.TrackLocalContext, mime string) (webrtc.RTPCod
 	return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
 }
 
-func (b *binding) unbind() {
+// Unbind is called by pion when the sender stops.
+func (b *binding) Unbind(webrtc.TrackLocalContext) error {
 	b.mu.Lock()
 	b.writer = nil
 	b.mu.Unlock()
+	return nil
 }
 
 // SetMID tells the track the mid of the transceiver that sends it; the Go
 // client calls it after each negotiation.
 func (b *binding) SetMID(mid string) {
 	b.mu.Lock()
-	b.mid = mid
+	b.mid = []byte(mid)
 	b.mu.Unlock()
 }
 
-// write sends one packet if the track is bound; the caller holds b.mu.
-func (b *binding) write(h *rtp.Header, payload []byte) bool {
+// write sends one packet with header h if the track is bound, adding the
+// audio level extension when level is not nil; the caller holds b.mu.
+func (b *binding) write(h rtp.Header, payload, level []byte) bool {
 	if b.writer == nil {
 		return false
 	}
 	h.SSRC = b.ssrc
 	h.PayloadType = b.pt
-	if b.midExt != 0 && b.mid != "" {
-		_ = h.SetExtension(b.midExt, []byte(b.mid))
+	h.Extensions = b.exts[:0]
+	if b.midExt != 0 && len(b.mid) > 0 {
+		_ = h.SetExtension(b.midExt, b.mid)
 	}
-	if b.ridExt != 0 && b.rid != "" {
-		_ = h.SetExtension(b.ridExt, []byte(b.rid))
+	if b.ridExt != 0 && len(b.rid) > 0 {
+		_ = h.SetExtension(b.ridExt, b.rid)
 	}
-	_, err := b.writer.WriteRTP(h, payload)
+	if b.levelExt != 0 && level != nil {
+		_ = h.SetExtension(b.levelExt, level)
+	}
+	b.hdr = h
+	_, err := b.writer.WriteRTP(&b.hdr, payload)
 	return err == nil
 }

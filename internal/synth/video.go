@@ -60,8 +60,10 @@ type Video struct {
 // NewVideo makes a video track with the given track and stream ids.
 func NewVideo(id, streamID string, cfg VideoConfig) (*Video, error) {
 	cfg.defaults()
-	v := &Video{id: id, streamID: streamID, cfg: cfg, payloadBuf: make([]byte, maxPayload)}
-	v.rid = cfg.RID
+	v := &Video{binding: binding{mime: webrtc.MimeTypeVP8}, id: id, streamID: streamID, cfg: cfg, payloadBuf: make([]byte, maxPayload)}
+	if cfg.RID != "" {
+		v.rid = []byte(cfg.RID)
+	}
 	v.keyframe.Store(true)
 	v.active.Store(true)
 	return v, nil
@@ -73,17 +75,6 @@ func (v *Video) StreamID() string          { return v.streamID }
 func (v *Video) RID() string               { return v.cfg.RID }
 func (v *Video) Kind() webrtc.RTPCodecType { return webrtc.RTPCodecTypeVideo }
 
-// Bind is called by pion when the sender starts.
-func (v *Video) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	return v.bind(ctx, webrtc.MimeTypeVP8)
-}
-
-// Unbind is called by pion when the sender stops.
-func (v *Video) Unbind(webrtc.TrackLocalContext) error {
-	v.unbind()
-	return nil
-}
-
 // SetActive starts or stops sending (a publisher told to suspend a layer).
 // Resuming starts with a keyframe.
 func (v *Video) SetActive(on bool) {
@@ -92,9 +83,6 @@ func (v *Video) SetActive(on bool) {
 	}
 	v.active.Store(on)
 }
-
-// Active reports whether the track sends.
-func (v *Video) Active() bool { return v.active.Load() }
 
 // RequestKeyframe makes the next frame a keyframe.
 func (v *Video) RequestKeyframe() { v.keyframe.Store(true) }
@@ -147,6 +135,8 @@ func (v *Video) sendFrame(now time.Time) {
 	if temporal {
 		descSize = 6
 	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	for first := true; size > 0 || first; first = false {
 		body := min(size, maxPayload-descSize)
 		if body < TrailerSize+10 {
@@ -178,10 +168,7 @@ func (v *Video) sendFrame(now time.Time) {
 		}
 		putTrailer(p, now)
 		v.seq++
-		h := rtp.Header{Version: 2, Marker: size <= 0, SequenceNumber: v.seq, Timestamp: v.timestamp}
-		v.mu.Lock()
-		v.write(&h, p)
-		v.mu.Unlock()
+		v.write(rtp.Header{Version: 2, Marker: size <= 0, SequenceNumber: v.seq, Timestamp: v.timestamp}, p, nil)
 	}
 }
 
@@ -208,12 +195,15 @@ type Simulcast struct {
 }
 
 // NewSimulcast makes one Video per config (lowest first); all share the
-// track and stream ids and get the RIDs q, h and f.
+// track and stream ids and get the RIDs q, h and f. One config makes a
+// camera without simulcast: one layer, without RID.
 func NewSimulcast(id, streamID string, layers ...VideoConfig) (*Simulcast, error) {
 	rids := []string{"q", "h", "f"}
 	s := &Simulcast{}
 	for i, cfg := range layers {
-		cfg.RID = rids[i]
+		if len(layers) > 1 {
+			cfg.RID = rids[i]
+		}
 		v, err := NewVideo(id, streamID, cfg)
 		if err != nil {
 			return nil, err
