@@ -101,7 +101,7 @@ func (p *participant) join(ctx context.Context) error {
 	}
 	var runs []func(context.Context)
 	if p.role == videoPublisher {
-		cam, err := newCamera(p.name+"-camera", p.name, r.cfg.Height, r.cfg.Simulcast)
+		cam, err := synth.NewSimulcast(p.name+"-camera", p.name, cameraLayers(r.cfg.Height, r.cfg.Simulcast)...)
 		if err != nil {
 			return err
 		}
@@ -142,20 +142,6 @@ func (p *participant) join(ctx context.Context) error {
 	r.spawn(p.watch)
 	r.spawn(p.constrain)
 	return nil
-}
-
-// newCamera makes the camera: simulcast layers from 180p up to height,
-// or one layer at height.
-func newCamera(id, stream string, height int, simulcast bool) (*synth.Simulcast, error) {
-	layers := cameraLayers(height, simulcast)
-	if len(layers) > 1 {
-		return synth.NewSimulcast(id, stream, layers...)
-	}
-	v, err := synth.NewVideo(id, stream, layers[0])
-	if err != nil {
-		return nil, err
-	}
-	return &synth.Simulcast{Layers: []*synth.Video{v}}, nil
 }
 
 // cameraLayers are the layers of a camera up to height, lowest first, as
@@ -279,6 +265,12 @@ func (p *participant) receive(rt *client.RemoteTrack) {
 		}
 	}
 	r.addTrack(t)
+}
+
+// noMediaYet reports whether the participant was admitted with something
+// to receive and has received nothing so far.
+func (p *participant) noMediaYet() bool {
+	return p.joined && p.expectMedia && p.firstMedia.Load() == 0
 }
 
 // joinTime is how long the participant took from starting to join to its

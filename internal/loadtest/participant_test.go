@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/parley/parley/internal/synth"
 	"github.com/parley/parley/protocol"
 )
 
@@ -49,7 +50,7 @@ func TestCameraLayers(t *testing.T) {
 		if !reflect.DeepEqual(heights, tt.heights) || !reflect.DeepEqual(kbps, tt.kbps) {
 			t.Errorf("%dp simulcast %v: heights %v at %v kbit/s; want %v at %v", tt.height, tt.simulcast, heights, kbps, tt.heights, tt.kbps)
 		}
-		cam, err := newCamera("cam", "p", tt.height, tt.simulcast)
+		cam, err := synth.NewSimulcast("cam", "p", cameraLayers(tt.height, tt.simulcast)...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -178,7 +178,7 @@ func (r *run) fill(rep *Report, steady, cpu time.Duration, m *metricsProbe) {
 	for _, p := range r.participants {
 		if d, ok := p.joinTime(); ok {
 			joins.Add(d)
-		} else if p.joined && p.expectMedia {
+		} else if p.noMediaYet() {
 			rep.Joins.NoMedia++
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,7 +55,6 @@ type run struct {
 	readersClosed bool           // guarded by mu: no more receive loops
 
 	participants []*participant
-	rooms        []*room
 
 	attempted, succeeded, failed atomic.Int32
 
@@ -198,7 +198,6 @@ func (r *run) plan() {
 	var subs []*participant
 	for i := range c.Rooms {
 		rm := newRoom(fmt.Sprintf("%s-%d", c.RoomPrefix, i+1), c.VideoPublishers)
-		r.rooms = append(r.rooms, rm)
 		add := func(ro role, n int) []*participant {
 			var out []*participant
 			for j := range n {
@@ -280,14 +279,7 @@ func (r *run) settle(ctx context.Context) {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for time.Now().Before(deadline) {
-		waiting := false
-		for _, p := range r.participants {
-			if p.joined && p.expectMedia && p.firstMedia.Load() == 0 {
-				waiting = true
-				break
-			}
-		}
-		if !waiting {
+		if !slices.ContainsFunc(r.participants, (*participant).noMediaYet) {
 			return
 		}
 		select {
@@ -297,7 +289,7 @@ func (r *run) settle(ctx context.Context) {
 		}
 	}
 	for _, p := range r.participants {
-		if p.joined && p.expectMedia && p.firstMedia.Load() == 0 {
+		if p.noMediaYet() {
 			r.log.Warn("no media yet", "participant", p.s.ID(), "name", p.String(), "waited", settleTimeout)
 		}
 	}
