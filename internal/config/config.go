@@ -206,11 +206,7 @@ func (c *Config) Validate() error {
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalid, optionLabel(name), fmt.Sprintf(format, args...)))
 	}
-	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("listen", "%q is not host:port (for example :8080 or 127.0.0.1:8080)", c.Listen)
-	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		bad("listen", "port %q must be a number from 0 to 65535", port)
-	}
+	checkHostPort(bad, "listen", c.Listen, " (for example :8080 or 127.0.0.1:8080)", 0)
 	if c.UDPPort < 0 || c.UDPPort > 65535 {
 		bad("udp-port", "%d must be from 0 to 65535 (0 picks a free port)", c.UDPPort)
 	}
@@ -250,16 +246,11 @@ func (c *Config) Validate() error {
 			bad("nats", "an external NATS leaves no embedded server to listen or cluster; drop --nats-listen, --cluster-listen and --cluster-peers")
 		}
 	}
-	for _, l := range []struct{ name, addr string }{{"nats-listen", c.NATSListen}, {"cluster-listen", c.ClusterListen}} {
-		name, addr := l.name, l.addr
-		if addr == "" {
-			continue
-		}
-		if _, port, err := net.SplitHostPort(addr); err != nil {
-			bad(name, "%q is not host:port", addr)
-		} else if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-			bad(name, "port %q must be a number from 1 to 65535", port)
-		}
+	if c.NATSListen != "" {
+		checkHostPort(bad, "nats-listen", c.NATSListen, "", 1)
+	}
+	if c.ClusterListen != "" {
+		checkHostPort(bad, "cluster-listen", c.ClusterListen, "", 1)
 	}
 	for _, peer := range c.ClusterPeers {
 		if u, err := url.Parse(peer); err != nil || u.Host == "" || u.Scheme != "nats" {
@@ -295,6 +286,19 @@ func (c *Config) Validate() error {
 	c.validateEdge(bad)
 	c.validateRooms(bad)
 	return errors.Join(errs...)
+}
+
+// checkHostPort reports name unless addr is host:port with a port from
+// minPort to 65535; example, if any, ends the message of a malformed addr.
+func checkHostPort(bad func(name, format string, args ...any), name, addr, example string, minPort int) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		bad(name, "%q is not host:port%s", addr, example)
+		return
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < minPort || p > 65535 {
+		bad(name, "port %q must be a number from %d to 65535", port, minPort)
+	}
 }
 
 // Site maps a client network to a region.

@@ -1,7 +1,7 @@
 package config
 
 import (
-	"net"
+	"fmt"
 	"net/netip"
 	"net/url"
 	"os"
@@ -14,11 +14,7 @@ import (
 // media port.
 func (c *Config) validateEdge(bad func(name, format string, args ...any)) {
 	if c.TLSListen != "" {
-		if _, port, err := net.SplitHostPort(c.TLSListen); err != nil {
-			bad("tls-listen", "%q is not host:port (for example :443)", c.TLSListen)
-		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-			bad("tls-listen", "port %q must be a number from 0 to 65535", port)
-		}
+		checkHostPort(bad, "tls-listen", c.TLSListen, " (for example :443)", 0)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls-cert", "give both --tls-cert and --tls-key, or neither")
@@ -46,11 +42,7 @@ func (c *Config) validateEdge(bad func(name, format string, args ...any)) {
 		bad("media-udp", "without the UDP media port clients need ICE-TCP or TURN over TLS: set --tls-listen")
 	}
 	if c.TURNListen != "" {
-		if _, port, err := net.SplitHostPort(c.TURNListen); err != nil {
-			bad("turn-listen", "%q is not host:port (for example :3478)", c.TURNListen)
-		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-			bad("turn-listen", "port %q must be a number from 0 to 65535", port)
-		}
+		checkHostPort(bad, "turn-listen", c.TURNListen, " (for example :3478)", 0)
 	}
 	if (c.TURNListen != "" || len(c.TURNURLs) > 0) && c.TURNSecret == "" {
 		bad("turn-secret", "TURN needs a shared secret for its credentials")
@@ -103,23 +95,10 @@ func isIP(s string) bool {
 // ParsePortRange parses "min-max".
 func ParsePortRange(s string) (lo, hi uint16, err error) {
 	a, b, ok := strings.Cut(s, "-")
-	if !ok {
-		return 0, 0, errRange(s)
-	}
 	x, err1 := strconv.ParseUint(strings.TrimSpace(a), 10, 16)
 	y, err2 := strconv.ParseUint(strings.TrimSpace(b), 10, 16)
-	if err1 != nil || err2 != nil || x < 1024 || x > y {
-		return 0, 0, errRange(s)
+	if !ok || err1 != nil || err2 != nil || x < 1024 || x > y {
+		return 0, 0, fmt.Errorf("%q is not a port range min-max with 1024 <= min <= max <= 65535", s)
 	}
 	return uint16(x), uint16(y), nil
-}
-
-type rangeError string
-
-func (e rangeError) Error() string {
-	return string(e)
-}
-
-func errRange(s string) error {
-	return rangeError(strconv.Quote(s) + " is not a port range min-max with 1024 <= min <= max <= 65535")
 }
