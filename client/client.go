@@ -430,9 +430,6 @@ func newAPI(se *webrtc.SettingEngine, log *slog.Logger) (*webrtc.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	if se == nil {
-		se = DefaultSettingEngine(log)
-	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(*se)), nil
 }
 

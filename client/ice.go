@@ -9,8 +9,6 @@ import (
 
 	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
-
-	"github.com/parley/parley/protocol"
 )
 
 // Paths media can take to the bridge, as Path reports them.
@@ -144,6 +142,3 @@ func PathOf(pc *webrtc.PeerConnection) string {
 	}
 	return PathUDP
 }
-
-// ICEServers are the TURN servers the server handed out at join.
-func (s *Session) ICEServers() []protocol.ICEServer { return s.iceServers }

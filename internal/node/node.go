@@ -54,7 +54,7 @@ type Node struct {
 // Start brings every role up. On error, whatever started is stopped again.
 func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, err error) {
 	if cfg.NodeID == "" {
-		cfg.NodeID = randomID()
+		cfg.NodeID = randomID("node-")
 	}
 	log = log.With("node", cfg.NodeID)
 	n = &Node{cfg: cfg, log: log, served: make(chan error, 1), drainStarted: make(chan struct{}), drained: make(chan struct{}), closing: make(chan struct{})}
@@ -102,7 +102,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 	sources := metrics.Sources{}
 	if cfg.Has(config.RoleSignal) {
 		sites, _ := config.ParseSiteMap(cfg.SiteMap) // validated with the config
-		verifier, verr := n.tokenVerifier(ctx)
+		verifier, verr := n.newTokenVerifier(ctx)
 		if verr != nil {
 			return nil, verr
 		}
@@ -131,9 +131,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go func() { n.served <- n.http.Serve(n.listener) }()
-	if err = n.serveEdge(n.http); err != nil {
-		return nil, err
-	}
+	n.serveEdge(n.http)
 	log.Info("parley is serving", "http", n.listener.Addr().String(), "roles", strings.Join(cfg.Roles, ","), "media_port", n.MediaPort(), "region", cfg.Region, "version", Version)
 	return n, nil
 }
@@ -235,8 +233,9 @@ func (n *Node) Close() {
 	}
 }
 
-func randomID() string {
+// randomID is prefix and 12 random hex digits.
+func randomID(prefix string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return "node-" + hex.EncodeToString(b[:])
+	return prefix + hex.EncodeToString(b[:])
 }

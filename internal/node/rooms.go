@@ -1,18 +1,11 @@
 package node
 
 import (
-	"context"
 	"net"
 	"net/http"
 
 	"github.com/parley/parley/internal/admin"
-	"github.com/parley/parley/internal/signal"
 )
-
-// tokenVerifier builds the join token verifier (see tokens.go).
-func (n *Node) tokenVerifier(ctx context.Context) (signal.TokenVerifier, error) {
-	return n.newTokenVerifier(ctx)
-}
 
 // adminAPI is the admin HTTP API for web.Options.API. Every node serves it
 // (it asks the rooms' owners over the bus); it answers 404 while
