@@ -64,15 +64,17 @@ type interArrival struct {
 	reorderedGroupRuns int
 }
 
-func (ia *interArrival) reset() { *ia = interArrival{} }
+// restart forgets everything and starts a new group with this packet.
+func (ia *interArrival) restart(send, arr int64) {
+	*ia = interArrival{cur: packetGroup{send, send, arr, arr}, haveCur: true}
+}
 
 // add takes one received packet. When it closes a group, ok is set and the
 // deltas between that group and the one before are returned; arrival is
 // the closed group's arrival time.
 func (ia *interArrival) add(send, arr int64) (sendDelta, arrDelta, arrival int64, ok bool) {
 	if !ia.haveCur {
-		ia.cur = packetGroup{send, send, arr, arr}
-		ia.haveCur = true
+		ia.restart(send, arr)
 		return 0, 0, 0, false
 	}
 	if send < ia.cur.firstSend {
@@ -89,16 +91,12 @@ func (ia *interArrival) add(send, arr int64) (sendDelta, arrDelta, arrival int64
 		arrival = ia.cur.lastArr
 		switch {
 		case arrDelta-sendDelta >= arrivalJumpLimit || arrDelta-sendDelta <= -arrivalJumpLimit:
-			ia.reset()
-			ia.cur = packetGroup{send, send, arr, arr}
-			ia.haveCur = true
+			ia.restart(send, arr)
 			return 0, 0, 0, false
 		case arrDelta < 0:
 			ia.reorderedGroupRuns++
 			if ia.reorderedGroupRuns >= reorderedResets {
-				ia.reset()
-				ia.cur = packetGroup{send, send, arr, arr}
-				ia.haveCur = true
+				ia.restart(send, arr)
 				return 0, 0, 0, false
 			}
 		default:

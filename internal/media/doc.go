@@ -19,8 +19,9 @@
 //		rewriter.Resync()
 //		munger.Resync()
 //	}
+//	pic, tl0, err := munger.Map(&desc) // first: a stale picture takes no number
 //	out, ts, ok := rewriter.Rewrite(seq, ts, frameGap)
-//	n, err := munger.Rewrite(&desc, payload, buf)
+//	PutVP8IDs(&desc, buf, pic, tl0) // into a copy of the payload, if they changed
 //	seqMap.Put(out, seq, layer)    // to answer NACKs across switches
 //
 // with Allocate choosing each receiver's layers from the Estimator's

@@ -52,17 +52,12 @@ type Decision struct {
 type Selector struct {
 	target, cur   int // spatial layer + 1; 0 = none
 	targetT, curT uint8
-	frame         frameState
+	// dropFrame is set when the start of the current frame of the current
+	// layer was dropped: the rest of it goes too. It clears at the frame's
+	// end (marker), so that a frame whose start is lost is judged by its
+	// TID alone.
+	dropFrame bool
 }
-
-// frameState says what happened to the current frame of the current layer.
-type frameState uint8
-
-const (
-	frameForward frameState = iota // its start was forwarded
-	frameDrop                      // its start was dropped: drop the rest
-	frameEnded                     // it ended (marker); the next start may be lost
-)
 
 // MaxTemporalLayer is the highest temporal layer id (VP8's TID has 2 bits).
 const MaxTemporalLayer = 3
@@ -96,10 +91,7 @@ func (s *Selector) Select(p PacketInfo) Decision {
 		if layer == s.target && p.StartOfFrame && p.Keyframe {
 			s.cur = s.target
 			s.curT = s.targetT
-			s.frame = frameForward
-			if p.Marker {
-				s.frame = frameEnded
-			}
+			s.dropFrame = false
 			return Decision{Forward: true, Switched: true}
 		}
 		d.NeedKeyframe = true
@@ -112,15 +104,12 @@ func (s *Selector) Select(p PacketInfo) Decision {
 	case p.StartOfFrame:
 		s.raiseOrLower(p)
 		tidOK = !p.HasTID || p.TID <= s.curT
-		s.frame = frameForward
-		if !tidOK {
-			s.frame = frameDrop
-		}
-	case s.frame == frameDrop:
+		s.dropFrame = !tidOK
+	case s.dropFrame:
 		tidOK = false
 	}
 	if p.Marker {
-		s.frame = frameEnded
+		s.dropFrame = false
 	}
 	d.Forward = tidOK
 	return d

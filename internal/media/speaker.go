@@ -96,16 +96,16 @@ func (d *SpeakerDetector) slot(t time.Time) int64 {
 func (d *SpeakerDetector) Level(id string, level uint8, at time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	n := d.slot(at)
 	s := d.speakers[id]
 	if s == nil {
-		s = &speaker{id: id, newest: d.slot(at)}
+		s = &speaker{id: id, newest: n}
 		for i := range s.bands {
 			s.bands[i] = -1
 		}
 		d.speakers[id] = s
 		d.order = append(d.order, s)
 	}
-	n := d.slot(at)
 	s.advance(n)
 	if s.newest-n >= historySlots {
 		return // too late to matter

@@ -89,17 +89,7 @@ func (m *VP8Munger) Rewrite(d *VP8Descriptor, payload []byte, dst []byte) (n int
 		return 0, err
 	}
 	n = copy(dst, payload)
-	if d.HasPictureID {
-		if d.PictureIDWide {
-			dst[d.PictureIDOffset] = 0x80 | byte(pic>>8)
-			dst[d.PictureIDOffset+1] = byte(pic)
-		} else {
-			dst[d.PictureIDOffset] = byte(pic) // M bit clear
-		}
-	}
-	if d.HasTL0PICIDX {
-		dst[d.TL0PICIDXOffset] = tl0
-	}
+	PutVP8IDs(d, dst, pic, tl0)
 	return n, nil
 }
 
