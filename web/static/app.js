@@ -307,13 +307,21 @@ async function join() {
   layout.refresh();
 }
 
-function end(m, code, detail) {
-  if (meeting !== m) return; // the user left meanwhile
+/** Forgets the current meeting and clears what showed it; returns that meeting, or null. */
+function dropMeeting() {
+  const m = meeting;
+  // end() ignores a meeting that is no longer the current one: leaving reports no error.
   meeting = null;
   deviceDialog.close();
   waitingRoom.hide();
   roomView.reset();
   parley.participantId = null;
+  return m;
+}
+
+function end(m, code, detail) {
+  if (meeting !== m) return; // the user left meanwhile
+  dropMeeting();
   media.stop();
   if (code === 'password-required' || code === 'wrong-password') {
     clearError();
@@ -339,13 +347,7 @@ function end(m, code, detail) {
 }
 
 function leave() {
-  const m = meeting;
-  meeting = null;
-  deviceDialog.close();
-  waitingRoom.hide();
-  roomView.reset();
-  parley.participantId = null;
-  m?.leave();
+  dropMeeting()?.leave();
   media.stop();
   clearError();
   setState('left');

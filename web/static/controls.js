@@ -24,8 +24,15 @@ export function bindToggle(button, onChange) {
   });
 }
 
+/** Lists media's (a LocalMedia's) cameras and microphones in the two selects, the ones in use chosen. */
+export async function fillDeviceSelects(media, camera, microphone) {
+  const devices = await media.devices();
+  fillDeviceSelect(camera, devices.video, media.deviceId('video'), 'video');
+  fillDeviceSelect(microphone, devices.audio, media.deviceId('audio'), 'audio');
+}
+
 /** Lists devices ([{id, label}] of one kind) in a select, the one in use chosen. */
-export function fillDeviceSelect(select, devices, currentId, kind) {
+function fillDeviceSelect(select, devices, currentId, kind) {
   const options = devices.map((d, i) => new Option(d.label || text.deviceFallback(kind, i + 1), d.id));
   // None listed: there are none, or the browser hides them until access is allowed.
   if (!options.length) options.push(new Option(text.noDevice[kind], ''));

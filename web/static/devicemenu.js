@@ -2,7 +2,7 @@
 // The switch itself (meeting.js) replaces the sender's track, so nobody else
 // sees a renegotiation.
 
-import { fillDeviceSelect } from './controls.js';
+import { fillDeviceSelects } from './controls.js';
 
 /**
  * Wires the dialog. els: {button, dialog, camera, microphone}; media: the
@@ -12,11 +12,7 @@ import { fillDeviceSelect } from './controls.js';
 export function bindDeviceDialog({ button, dialog, camera, microphone }, { media, onSwitch }) {
   button.hidden = typeof dialog.showModal !== 'function' || !navigator.mediaDevices?.enumerateDevices;
 
-  const refresh = async () => {
-    const devices = await media.devices();
-    fillDeviceSelect(camera, devices.video, media.deviceId('video'), 'video');
-    fillDeviceSelect(microphone, devices.audio, media.deviceId('audio'), 'audio');
-  };
+  const refresh = () => fillDeviceSelects(media, camera, microphone);
 
   button.addEventListener('click', async () => {
     await refresh();

@@ -20,6 +20,13 @@ export function normalizeName(raw) {
   return length > 0 && length <= MAX_NAME && PRINTABLE.test(name) ? name : null;
 }
 
+/** The initials of a display name, for an avatar: "Ann Lee" → "AL"; "?" for none. */
+export function initials(name) {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? [words[0], words.at(-1)] : words;
+  return letters.map((w) => [...w][0]).join('').toUpperCase() || '?';
+}
+
 const ADJECTIVES = [
   'amber', 'bold', 'brave', 'bright', 'calm', 'clever', 'cosy', 'crisp', 'eager', 'fair',
   'gentle', 'glad', 'golden', 'happy', 'jolly', 'keen', 'kind', 'lively', 'lucky', 'merry',

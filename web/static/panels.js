@@ -25,11 +25,6 @@ export class Panels {
     }
   }
 
-  /** The open panel's name, or null. */
-  get open() {
-    return this.#open;
-  }
-
   toggle(name) {
     if (this.#open === name) this.close(true);
     else this.show(name);

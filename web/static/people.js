@@ -5,6 +5,7 @@
 
 import { text } from './strings.js';
 import { icon, textButton } from './icons.js';
+import { initials } from './names.js';
 
 // What a moderator can do to someone, and when it makes sense.
 const ACTIONS = [
@@ -14,12 +15,6 @@ const ACTIONS = [
   { action: 'grant-moderator', when: (p) => p.role !== 'moderator' },
   { action: 'remove', when: () => true },
 ];
-
-function initials(name) {
-  const words = name.trim().split(/\s+/).filter(Boolean);
-  const letters = words.length > 1 ? [words[0], words.at(-1)] : words;
-  return letters.map((w) => [...w][0]).join('').toUpperCase() || '?';
-}
 
 /** Raised hands first (earliest first), then you, then the others as they came. */
 export function orderPeople(self, others) {

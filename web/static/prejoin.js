@@ -4,7 +4,7 @@
 import { text } from './strings.js';
 import { normalizeName } from './names.js';
 import { saveSettings } from './settings.js';
-import { bindToggle, setToggle, fillDeviceSelect } from './controls.js';
+import { bindToggle, setToggle, fillDeviceSelects } from './controls.js';
 import { bindNetcheck } from './netcheck.js';
 
 const $ = (id) => document.getElementById(id);
@@ -108,10 +108,8 @@ export class Prejoin {
     setToggle(cam, prefs.video, hasVideo);
   }
 
-  async #fillSelects() {
-    const devices = await this.#media.devices();
-    fillDeviceSelect(this.#els.camera, devices.video, this.#media.deviceId('video'), 'video');
-    fillDeviceSelect(this.#els.microphone, devices.audio, this.#media.deviceId('audio'), 'audio');
+  #fillSelects() {
+    return fillDeviceSelects(this.#media, this.#els.camera, this.#els.microphone);
   }
 
   #showNameError(show, message = text.nameInvalid) {

@@ -86,10 +86,6 @@ export class Publisher {
     if (transceiver.direction !== 'stopped' && !transceiver.stopped) transceiver.direction = 'inactive';
   }
 
-  get sharing() {
-    return this.#sending.has('screen');
-  }
-
   /**
    * Turns the simulcast layers of one source on or off (active: booleans, lowest
    * layer first) as the bridge's `layers` message asks; no renegotiation.

@@ -4,24 +4,8 @@
 // tile sits and how large it is are layout.js's business.
 
 import { text } from './strings.js';
-
-const SVG = 'http://www.w3.org/2000/svg';
-
-function icon(name) {
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('class', 'icon');
-  svg.setAttribute('aria-hidden', 'true');
-  const use = document.createElementNS(SVG, 'use');
-  use.setAttribute('href', `#i-${name}`);
-  svg.append(use);
-  return svg;
-}
-
-function initials(name) {
-  const words = name.trim().split(/\s+/).filter(Boolean);
-  const letters = words.length > 1 ? [words[0], words.at(-1)] : words;
-  return letters.map((w) => [...w][0]).join('').toUpperCase() || '?';
-}
+import { icon } from './icons.js';
+import { initials } from './names.js';
 
 function hasLiveVideo(tracks) {
   return tracks.some((t) => t.kind === 'video' && t.readyState === 'live' && t.enabled && !t.muted);
