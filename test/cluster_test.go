@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/parley/parley/internal/bus"
+	"github.com/parley/parley/protocol"
 	"github.com/parley/parley/test/harness"
 )
 
@@ -222,7 +223,7 @@ func longestGap(m *member, participant string, from, to time.Time) time.Duration
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	last, gap := from, time.Duration(0)
-	for _, r := range m.rx[participant+"-video"] {
+	for _, r := range m.rx[protocol.SourceID(participant, protocol.SourceVideo)] {
 		if r.at.Before(from) || r.at.After(to) {
 			continue
 		}

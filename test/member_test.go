@@ -74,6 +74,17 @@ type speakerEvent struct {
 
 func joinMember(t testing.TB, ctx context.Context, url, room, name string, o memberOpts) *member {
 	t.Helper()
+	m, err := tryJoin(t, ctx, url, room, name, o)
+	if err != nil {
+		t.Fatalf("%s: join: %v", name, err)
+	}
+	return m
+}
+
+// tryJoin joins like joinMember but returns the join's error instead of
+// failing the test.
+func tryJoin(t testing.TB, ctx context.Context, url, room, name string, o memberOpts) (*member, error) {
+	t.Helper()
 	m := &member{t: t, name: name, rx: map[string][]rxPacket{}, ended: map[string]bool{}, ssrcs: map[string]uint32{}}
 	cfg := client.Config{URL: url, Room: room, Name: name, Log: testLogger(t), OnTrack: m.onTrack, OnChannel: m.onChannel,
 		Token: o.token, Password: o.password, OnMessage: m.onMessage}
@@ -122,27 +133,9 @@ func joinMember(t testing.TB, ctx context.Context, url, room, name string, o mem
 	}
 	s, err := client.Join(ctx, cfg)
 	if err != nil {
-		t.Fatalf("%s: join: %v", name, err)
-	}
-	m.attach(t, s, runs)
-	return m
-}
-
-// tryJoin joins like joinMember but returns the join's error instead of
-// failing the test.
-func tryJoin(t testing.TB, ctx context.Context, url, room, name string, o memberOpts) (*member, error) {
-	t.Helper()
-	m := &member{t: t, name: name, rx: map[string][]rxPacket{}, ended: map[string]bool{}, ssrcs: map[string]uint32{}}
-	cfg := client.Config{URL: url, Room: room, Name: name, Log: testLogger(t), OnTrack: m.onTrack, OnMessage: m.onMessage,
-		Token: o.token, Password: o.password}
-	if o.lobby != nil {
-		cfg.OnLobby = func() { close(o.lobby) }
-	}
-	s, err := client.Join(ctx, cfg)
-	if err != nil {
 		return nil, err
 	}
-	m.attach(t, s, nil)
+	m.attach(t, s, runs)
 	return m, nil
 }
 

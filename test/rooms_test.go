@@ -278,21 +278,7 @@ func TestRoomPolicy(t *testing.T) {
 		defer wg.Done()
 		guest, guestErr = tryJoin(t, ctx, url, "policy", "guest", memberOpts{lobby: waiting})
 	}()
-	select {
-	case <-waiting:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the guest was not sent to the lobby")
-	}
-	var knock *protocol.LobbyRequest
-	eventually(t, 5*time.Second, "the moderator sees the knock", func() error {
-		for _, k := range received[*protocol.LobbyRequest](mod) {
-			if k.Participant.Name == "guest" {
-				knock = k
-				return nil
-			}
-		}
-		return fmt.Errorf("no knock")
-	})
+	knock := knockOf(t, mod, "guest", waiting)
 	moderate(t, mod, protocol.ActionAdmit, knock.Participant.ID, "", false, "")
 	wg.Wait()
 	if guestErr != nil {
@@ -312,20 +298,7 @@ func TestRoomPolicy(t *testing.T) {
 		_, err := tryJoin(t, ctx, url, "policy", "turned-away", memberOpts{lobby: waiting})
 		denied <- err
 	}()
-	select {
-	case <-waiting:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the second guest was not sent to the lobby")
-	}
-	eventually(t, 5*time.Second, "the moderator sees the second knock", func() error {
-		for _, k := range received[*protocol.LobbyRequest](mod) {
-			if k.Participant.Name == "turned-away" {
-				knock = k
-				return nil
-			}
-		}
-		return fmt.Errorf("no knock")
-	})
+	knock = knockOf(t, mod, "turned-away", waiting)
 	moderate(t, mod, protocol.ActionDeny, knock.Participant.ID, "", false, "")
 	select {
 	case err := <-denied:
@@ -335,6 +308,28 @@ func TestRoomPolicy(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the denied guest still waits")
 	}
+}
+
+// knockOf waits until the guest name is sent to the lobby (waiting closes)
+// and the moderator mod sees them knock, and returns the knock.
+func knockOf(t *testing.T, mod *member, name string, waiting <-chan struct{}) *protocol.LobbyRequest {
+	t.Helper()
+	select {
+	case <-waiting:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s was not sent to the lobby", name)
+	}
+	var knock *protocol.LobbyRequest
+	eventually(t, 5*time.Second, "the moderator sees "+name+" knock", func() error {
+		for _, k := range received[*protocol.LobbyRequest](mod) {
+			if k.Participant.Name == name {
+				knock = k
+				return nil
+			}
+		}
+		return fmt.Errorf("no knock")
+	})
+	return knock
 }
 
 // 200 join attempts in one second from one address are limited; a meeting

@@ -129,6 +129,17 @@ func (b *browser) open(name, url string) *tab {
 	return &tab{b: b, name: name, ctx: ctx}
 }
 
+// openAll opens one tab per name on room, joining at once under that name,
+// with the extra query appended.
+func (b *browser) openAll(base, room, query string, names []string) []*tab {
+	b.t.Helper()
+	tabs := make([]*tab, len(names))
+	for i, name := range names {
+		tabs[i] = b.open(name, fmt.Sprintf("%s/%s?name=%s&autojoin=1%s", base, room, name, query))
+	}
+	return tabs
+}
+
 // eval evaluates a JavaScript expression (awaiting promises) and decodes
 // its JSON value into out.
 func (tb *tab) eval(expr string, out any) error {
@@ -141,10 +152,62 @@ func (tb *tab) eval(expr string, out any) error {
 	return json.Unmarshal(raw, out)
 }
 
-func (tb *tab) click(selector string) error {
+// do runs one action in the tab, for at most 10 s.
+func (tb *tab) do(action chromedp.Action[chromedp.Void]) error {
 	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
 	defer cancel()
-	return chromedp.Do(ctx, chromedp.Click(chromedp.CSS(selector)))
+	return chromedp.Do(ctx, action)
+}
+
+func (tb *tab) click(selector string) error {
+	return tb.do(chromedp.Click(chromedp.CSS(selector)))
+}
+
+func (tb *tab) setValue(selector, value string) error {
+	return tb.do(chromedp.SetValue(chromedp.CSS(selector), value))
+}
+
+func (tb *tab) sendKeys(selector, keys string) error {
+	return tb.do(chromedp.SendKeys(chromedp.CSS(selector), keys))
+}
+
+// inState says why the tab's window.parley.state is not want (with the
+// error the page shows), or nil when it is.
+func (tb *tab) inState(want string) error {
+	var state string
+	if err := tb.eval(`window.parley ? window.parley.state : ""`, &state); err != nil {
+		return err
+	}
+	if state != want {
+		var code string
+		_ = tb.eval(`(document.querySelector('[data-error]')||{}).dataset?.error || ""`, &code)
+		return fmt.Errorf("%s is in state %q (error %q)", tb.name, state, code)
+	}
+	return nil
+}
+
+// waitState waits until the tab's window.parley.state is want.
+func waitState(t *testing.T, tb *tab, want string) {
+	t.Helper()
+	eventually(t, 30*time.Second, fmt.Sprintf("%s reaches %q", tb.name, want), func() error {
+		return tb.inState(want)
+	})
+}
+
+func evalString(t *testing.T, tb *tab, expr string) string {
+	t.Helper()
+	var s string
+	if err := tb.eval(expr, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 var eventually = harness.Eventually
@@ -154,4 +217,11 @@ type stats map[string]struct {
 	AudioPacketsReceived float64 `json:"audioPacketsReceived"`
 	ScreenFramesDecoded  float64 `json:"screenFramesDecoded"`
 	FrameHeight          float64 `json:"frameHeight"`
+}
+
+// readStats reads window.parley.stats().
+func (tb *tab) readStats() (stats, error) {
+	var st stats
+	err := tb.eval(`window.parley.stats()`, &st)
+	return st, err
 }

@@ -1,13 +1,11 @@
 package browser
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/parley/parley/test/harness"
@@ -106,8 +104,8 @@ func TestBrowserLobbyAndPassword(t *testing.T) {
 			tb   *tab
 			from string
 		}{{ann, bobID}, {bob, annID}} {
-			var st stats
-			if err := c.tb.eval(`window.parley.stats()`, &st); err != nil {
+			st, err := c.tb.readStats()
+			if err != nil {
 				return err
 			}
 			if s := st[c.from]; s.FramesDecoded < 10 {
@@ -187,49 +185,4 @@ func TestBrowserLobbyAndPassword(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-func (tb *tab) setValue(selector, value string) error {
-	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
-	defer cancel()
-	return chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(selector), value))
-}
-
-func (tb *tab) sendKeys(selector, keys string) error {
-	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
-	defer cancel()
-	return chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(selector), keys))
-}
-
-// waitState waits until the tab's window.parley.state is want.
-func waitState(t *testing.T, tb *tab, want string) {
-	t.Helper()
-	eventually(t, 30*time.Second, fmt.Sprintf("%s reaches %q", tb.name, want), func() error {
-		var state string
-		if err := tb.eval(`window.parley ? window.parley.state : ""`, &state); err != nil {
-			return err
-		}
-		if state != want {
-			var code string
-			_ = tb.eval(`(document.querySelector('[data-error]')||{}).dataset?.error || ""`, &code)
-			return fmt.Errorf("%s is in state %q (error %q)", tb.name, state, code)
-		}
-		return nil
-	})
-}
-
-func evalString(t *testing.T, tb *tab, expr string) string {
-	t.Helper()
-	var s string
-	if err := tb.eval(expr, &s); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }

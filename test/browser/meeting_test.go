@@ -23,8 +23,8 @@ func TestBrowserMeeting(t *testing.T) {
 	first := make([]stats, len(tabs))
 	eventually(t, 45*time.Second, "everyone decodes video and receives audio from both others", func() error {
 		for i, tb := range tabs {
-			var st stats
-			if err := tb.eval(`window.parley.stats()`, &st); err != nil {
+			st, err := tb.readStats()
+			if err != nil {
 				return err
 			}
 			for j, id := range ids {
@@ -42,8 +42,8 @@ func TestBrowserMeeting(t *testing.T) {
 	})
 	eventually(t, 20*time.Second, "decoding goes on", func() error {
 		for i, tb := range tabs {
-			var st stats
-			if err := tb.eval(`window.parley.stats()`, &st); err != nil {
+			st, err := tb.readStats()
+			if err != nil {
 				return err
 			}
 			for j, id := range ids {
@@ -90,21 +90,12 @@ func TestBrowserMeeting(t *testing.T) {
 // their participant ids.
 func joinTabs(t *testing.T, b *browser, base, room string, names []string) ([]*tab, []string) {
 	t.Helper()
-	tabs := make([]*tab, len(names))
-	for i, name := range names {
-		tabs[i] = b.open(name, fmt.Sprintf("%s/%s?name=%s&autojoin=1", base, room, name))
-	}
+	tabs := b.openAll(base, room, "", names)
 	ids := make([]string, len(tabs))
 	eventually(t, 45*time.Second, "everyone is in the meeting with the others", func() error {
 		for i, tb := range tabs {
-			var state string
-			if err := tb.eval(`window.parley ? window.parley.state : ""`, &state); err != nil {
+			if err := tb.inState("meeting"); err != nil {
 				return err
-			}
-			if state != "meeting" {
-				var code string
-				_ = tb.eval(`(document.querySelector('[data-error]')||{}).dataset?.error || ""`, &code)
-				return fmt.Errorf("%s is in state %q (error %q)", tb.name, state, code)
 			}
 			if err := tb.eval(`window.parley.participantId || ""`, &ids[i]); err != nil {
 				return err

@@ -31,23 +31,14 @@ func onePortNode(t *testing.T, mutate func(*config.Config)) (*node.Node, string)
 // until everyone decodes video and receives audio from everyone else.
 func openMeeting(t *testing.T, b *browser, base, room, query string, names []string) []*tab {
 	t.Helper()
-	tabs := make([]*tab, len(names))
-	for i, name := range names {
-		tabs[i] = b.open(name, fmt.Sprintf("%s/%s?name=%s&autojoin=1%s", base, room, name, query))
-	}
+	tabs := b.openAll(base, room, query, names)
 	eventually(t, 60*time.Second, "everyone decodes video and receives audio from the others", func() error {
 		for _, tb := range tabs {
-			var state string
-			if err := tb.eval(`window.parley ? window.parley.state : ""`, &state); err != nil {
+			if err := tb.inState("meeting"); err != nil {
 				return err
 			}
-			if state != "meeting" {
-				var code string
-				_ = tb.eval(`(document.querySelector('[data-error]')||{}).dataset?.error || ""`, &code)
-				return fmt.Errorf("%s is in state %q (error %q)", tb.name, state, code)
-			}
-			var st stats
-			if err := tb.eval(`window.parley.stats()`, &st); err != nil {
+			st, err := tb.readStats()
+			if err != nil {
 				return err
 			}
 			if len(st) != len(names)-1 {
@@ -120,14 +111,7 @@ func TestBrowserNetcheck(t *testing.T) {
 	b := newBrowser(t)
 	tb := b.open("Ann", base+"/check-room")
 	eventually(t, 20*time.Second, "the pre-join screen", func() error {
-		var state string
-		if err := tb.eval(`window.parley ? window.parley.state : ""`, &state); err != nil {
-			return err
-		}
-		if state != "prejoin" {
-			return fmt.Errorf("state %q", state)
-		}
-		return nil
+		return tb.inState("prejoin")
 	})
 	if err := tb.click("#netcheck-button"); err != nil {
 		t.Fatal(err)

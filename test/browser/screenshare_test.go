@@ -31,8 +31,8 @@ func TestBrowserScreenShare(t *testing.T) {
 			if stage != screen {
 				return fmt.Errorf("%s has %q on stage", v.name, stage)
 			}
-			var st stats
-			if err := v.eval(`window.parley.stats()`, &st); err != nil {
+			st, err := v.readStats()
+			if err != nil {
 				return err
 			}
 			frames := st[ids[0]].ScreenFramesDecoded
@@ -45,8 +45,8 @@ func TestBrowserScreenShare(t *testing.T) {
 	})
 	eventually(t, 20*time.Second, "screen frames keep coming", func() error {
 		for i, v := range viewers {
-			var st stats
-			if err := v.eval(`window.parley.stats()`, &st); err != nil {
+			st, err := v.readStats()
+			if err != nil {
 				return err
 			}
 			if got := st[ids[0]].ScreenFramesDecoded; got < first[i]+5 {
