@@ -162,7 +162,7 @@ func (d *downTrack) forwardFrame(u *upTrack, pkts []*heldPacket, now time.Time) 
 		return
 	}
 	for _, p := range pkts {
-		if d.forwardVideoLocked(u, &p.hdr, p.payload(), &p.desc, p.info, now) {
+		if d.forwardPacketLocked(u, p, now) {
 			needKeyframe = true
 		}
 	}
@@ -172,25 +172,13 @@ func (d *downTrack) forwardFrame(u *upTrack, pkts []*heldPacket, now time.Time) 
 	}
 }
 
-// forwardVideo offers one packet of layer u to the subscriber.
-func (d *downTrack) forwardVideo(u *upTrack, src *rtp.Header, payload []byte, desc *media.VP8Descriptor, info media.PacketInfo, now time.Time) {
-	d.mu.Lock()
-	if d.writer == nil {
-		d.mu.Unlock()
-		return
-	}
-	needKeyframe := d.forwardVideoLocked(u, src, payload, desc, info, now)
-	d.mu.Unlock()
-	if needKeyframe {
-		d.src.requestKeyframe(d.target())
-	}
-}
-
-// forwardVideoLocked selects, rewrites and sends one packet; it reports
-// whether the selector waits for a keyframe. The caller holds d.mu.
-func (d *downTrack) forwardVideoLocked(u *upTrack, src *rtp.Header, payload []byte, desc *media.VP8Descriptor, info media.PacketInfo, now time.Time) (needKeyframe bool) {
+// forwardPacketLocked selects, rewrites and sends one packet of layer u;
+// it reports whether the selector waits for a keyframe. The caller holds
+// d.mu.
+func (d *downTrack) forwardPacketLocked(u *upTrack, p *heldPacket, now time.Time) (needKeyframe bool) {
+	src, payload, desc := &p.hdr, p.payload(), &p.desc
 	cur, _ := d.sel.Current()
-	dec := d.sel.Select(info)
+	dec := d.sel.Select(p.info)
 	if !dec.Forward {
 		if cur == u.layer {
 			d.rw.Drop(src.SequenceNumber) // e.g. a temporal layer: no gap for the receiver

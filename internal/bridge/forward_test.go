@@ -42,8 +42,9 @@ type forwardRig struct {
 	downs   []*downTrack
 	writers []*discardWriter
 	hdr     rtp.Header
-	payload []byte
-	desc    media.VP8Descriptor
+	payload []byte // in pkt's buffer
+	pkt     heldPacket
+	frame   [1]*heldPacket
 }
 
 func newForwardRig(tb testing.TB, subscribers int) *forwardRig {
@@ -65,21 +66,31 @@ func newForwardRig(tb testing.TB, subscribers int) *forwardRig {
 		src.addDown(d)
 	}
 	// A keyframe start first, so that every subscriber switches on.
-	r.payload = make([]byte, 1100)
-	r.payload[0], r.payload[1], r.payload[2], r.payload[3] = 0x90, 0x80, 0x80, 0x01 // X S, I, 15-bit picture id
-	r.hdr = rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: 1, Timestamp: 3000, SSRC: 42, Marker: true}
+	r.initPacket()
 	r.forward(true)
 	return r
 }
 
+// initPacket makes the rig's packet: a 1100-byte VP8 picture, the first of
+// the stream.
+func (r *forwardRig) initPacket() {
+	r.payload = r.pkt.buf[:1100]
+	r.pkt.start, r.pkt.end = 0, len(r.payload)
+	r.frame[0] = &r.pkt
+	r.payload[0], r.payload[1], r.payload[2], r.payload[3] = 0x90, 0x80, 0x80, 0x01 // X S, I, 15-bit picture id
+	r.hdr = rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: 1, Timestamp: 3000, SSRC: 42, Marker: true}
+}
+
+// forward sends the rig's packet, a whole frame, to every subscriber.
 func (r *forwardRig) forward(keyframe bool) {
-	if err := media.ParseVP8(r.payload, &r.desc); err != nil {
+	if err := media.ParseVP8(r.payload, &r.pkt.desc); err != nil {
 		panic(err)
 	}
-	info := media.PacketInfo{Layer: 0, Keyframe: keyframe, StartOfFrame: true, Marker: true}
+	r.pkt.hdr = r.hdr
+	r.pkt.info = media.PacketInfo{Layer: 0, Keyframe: keyframe, StartOfFrame: true, Marker: true}
 	now := time.Now()
 	for _, d := range r.downs {
-		d.forwardVideo(r.up, &r.hdr, r.payload, &r.desc, info, now)
+		d.forwardFrame(r.up, r.frame[:], now)
 	}
 	r.hdr.SequenceNumber++
 	r.hdr.Timestamp += 3000

@@ -7,14 +7,18 @@ import (
 )
 
 // hold puts the rig's next packet of the current frame into a slot of f
-// and adds it, as runVideo does; last marks the frame's last packet.
-func (r *forwardRig) hold(f *frameHold, first, last bool) {
+// and adds it, as runVideo does: marshalled as the publisher sent it, then
+// parsed. first and last mark the frame's first and last packet.
+func (r *forwardRig) hold(f *frameHold, first, last, keyframe bool) {
 	p := f.slot()
 	r.payload[0] = 0x80 // X
 	if first {
-		r.payload[0] |= 0x10 // S
+		r.payload[0] |= 0x10 // S: start of partition 0
 	}
 	r.payload[4] = 0x01 // an interframe
+	if keyframe {
+		r.payload[4] = 0x00
+	}
 	r.hdr.Marker = last
 	n, err := r.hdr.MarshalTo(p.buf[:])
 	if err != nil {
@@ -52,29 +56,29 @@ func TestFrameHold(t *testing.T) {
 		frame func(r *forwardRig, f *frameHold) int
 	}{
 		{"held until the last packet", func(r *forwardRig, f *frameHold) int {
-			r.hold(f, true, false)
-			r.hold(f, false, false)
+			r.hold(f, true, false, false)
+			r.hold(f, false, false, false)
 			if p, _ := r.sent(); p != 3 { // the rig's first keyframe
 				t.Errorf("%d packets went out before the frame ended", p-3)
 			}
-			r.hold(f, false, true)
+			r.hold(f, false, true, false)
 			return 3
 		}},
 		{"a frame whose end was lost goes with the next", func(r *forwardRig, f *frameHold) int {
-			r.hold(f, true, false)
-			r.hold(f, false, false)
+			r.hold(f, true, false, false)
+			r.hold(f, false, false, false)
 			r.nextFrame()
-			r.hold(f, true, true)
+			r.hold(f, true, true, false)
 			return 3
 		}},
 		{"a frame that stops short goes after holdMax", func(r *forwardRig, f *frameHold) int {
-			r.hold(f, true, false)
+			r.hold(f, true, false, false)
 			time.Sleep(holdMax + 50*time.Millisecond)
 			return 1
 		}},
 		{"a long frame goes in pieces", func(r *forwardRig, f *frameHold) int {
 			for i := range maxHeld + 2 {
-				r.hold(f, i == 0, false)
+				r.hold(f, i == 0, false, false)
 			}
 			return maxHeld
 		}},
@@ -106,7 +110,7 @@ func TestFrameForwardingAllocatesNothing(t *testing.T) {
 	frame := func() {
 		r.nextFrame()
 		for i := range 4 {
-			r.hold(f, i == 0, i == 3)
+			r.hold(f, i == 0, i == 3, false)
 		}
 	}
 	for range 10 {

@@ -121,9 +121,7 @@ func newPionRig(tb testing.TB, subscribers int, read bool) *pionRig {
 		r.downs = append(r.downs, d)
 		src.addDown(d)
 	}
-	r.payload = make([]byte, 1100)
-	r.payload[0], r.payload[1], r.payload[2], r.payload[3] = 0x90, 0x80, 0x80, 0x01
-	r.hdr.Version, r.hdr.PayloadType, r.hdr.SequenceNumber, r.hdr.Timestamp, r.hdr.SSRC, r.hdr.Marker = 2, 96, 1, 3000, 42, true
+	r.initPacket()
 	// Keyframes until every client has media: DTLS may finish after ICE.
 	deadline := time.Now().Add(10 * time.Second)
 	for got := 0; got < subscribers; {
@@ -226,32 +224,10 @@ var noBatch = os.Getenv("NOBATCH") != ""
 // packet marshalled as the publisher sent it, parsed and held, the frame
 // fanned out subscriber by subscriber when its last packet is added.
 func (r *pionRig) forwardFrame(f *frameHold, k int, keyframe bool) {
-	pid := uint16(r.payload[2]&0x7f)<<8 | uint16(r.payload[3])
-	r.hdr.Timestamp += 3000
+	r.nextFrame()
 	for i := range k {
-		p := f.slot()
-		r.payload[0] = 0x80 // X
-		if i == 0 {
-			r.payload[0] |= 0x10 // S: start of partition 0
-		}
-		r.payload[4] = 0x01 // an interframe
-		if keyframe {
-			r.payload[4] = 0x00
-		}
-		r.hdr.Marker = i == k-1
-		n, err := r.hdr.MarshalTo(p.buf[:])
-		if err != nil {
-			panic(err)
-		}
-		n += copy(p.buf[n:], r.payload)
-		r.hdr.SequenceNumber++
-		if !r.up.parseVideo(p, n) {
-			panic("unparsable packet")
-		}
-		f.add(p)
+		r.hold(f, i == 0, i == k-1, keyframe)
 	}
-	pid = (pid + 1) & 0x7fff
-	r.payload[2], r.payload[3] = 0x80|byte(pid>>8), byte(pid)
 }
 
 func (r *pionRig) close() {
