@@ -163,10 +163,8 @@ func (e *endpoint) probe(target int, downs map[*source]*downTrack) {
 	}
 }
 
-// bandwidthReport tells the client its estimate and use, and sends its
-// RTCP sender reports (the bridge writes them itself, see senderreport.go).
+// bandwidthReport tells the client its estimate and use.
 func (e *endpoint) bandwidthReport() {
-	e.sendSenderReports(time.Now())
 	e.alloc.mu.Lock()
 	used := e.alloc.used
 	e.alloc.mu.Unlock()

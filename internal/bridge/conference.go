@@ -230,6 +230,7 @@ func (c *conference) run(ctx context.Context) {
 				lastReport = now
 				for _, ep := range members {
 					ep.bandwidthReport()
+					ep.sendSenderReports(now)
 				}
 			}
 		}

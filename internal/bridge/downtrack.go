@@ -256,6 +256,10 @@ func (d *downTrack) header(marker bool, seq uint16, ts, ssrc uint32, pt uint8) *
 	return h
 }
 
+// headerBytes is what a forwarded packet adds to its payload: the RTP
+// header and its transport-wide sequence number extension.
+const headerBytes = 12 + 8
+
 // write numbers the packet for transport-wide congestion control, sends it
 // and tells the subscriber's bandwidth estimator that it left at now (the
 // copies of one packet or frame for all subscribers leave together, in one
@@ -271,9 +275,8 @@ func (d *downTrack) write(h *rtp.Header, payload []byte, probeCluster int, now t
 	if _, err := d.writer.WriteRTP(h, payload); err != nil {
 		return 0
 	}
-	size := len(payload) + 12 + 8
+	size := len(payload) + headerBytes
 	est.OnSent(seq, size, now, probeCluster)
-	d.sr.sent(len(payload))
 	d.packets++
 	d.bytes += uint64(size)
 	return size

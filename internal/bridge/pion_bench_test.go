@@ -376,7 +376,7 @@ func TestSenderReports(t *testing.T) {
 	now := time.Now()
 	d.ep.sendSenderReports(now)
 	d.mu.Lock()
-	want, lastTS, lastAt := d.sr.packets, d.sr.ts, d.sr.at
+	want, lastTS, lastAt := uint32(d.packets), d.sr.ts, d.sr.at
 	d.mu.Unlock()
 	recv := <-r.receivers
 	_ = recv.SetReadDeadline(time.Now().Add(5 * time.Second))

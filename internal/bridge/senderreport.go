@@ -9,23 +9,15 @@ import (
 // The bridge writes its receivers' RTCP sender reports itself, instead of
 // pion's report interceptor: the interceptor's bookkeeping sat on every
 // forwarded packet's path (a lock and a clock read each) and its ticker
-// woke once a second per peer connection. The downTrack keeps the same
-// figures as part of its own per-packet work, and each endpoint's reports
-// leave together in one compound RTCP packet.
+// woke once a second per peer connection. The counts come from the
+// downTrack's own, the time mapping from its last frame, and each
+// endpoint's reports leave together in one compound RTCP packet.
 
-// srState is what a sender report says of one forwarded stream.
+// srState is the sender report's mapping of RTP time to wall-clock time.
 type srState struct {
-	packets uint32 // RTP packets sent, retransmissions and padding included
-	octets  uint32 // their payload octets
 	ts      uint32 // RTP timestamp of the last frame started ...
-	at      int64  // ... and when (unix ns): the NTP ↔ RTP time mapping
+	at      int64  // ... and when (unix ns)
 	started bool
-}
-
-// sent counts a packet; the caller holds d.mu.
-func (s *srState) sent(payload int) {
-	s.packets++
-	s.octets += uint32(payload)
 }
 
 // frame notes the timestamp of an in-order media packet sent at now; only
@@ -50,8 +42,8 @@ func (d *downTrack) senderReport(now time.Time) *rtcp.SenderReport {
 		SSRC:        d.ssrc,
 		NTPTime:     ntpTime(now),
 		RTPTime:     d.sr.ts + uint32(int64(elapsed*float64(d.src.codec.ClockRate))),
-		PacketCount: d.sr.packets,
-		OctetCount:  d.sr.octets,
+		PacketCount: uint32(d.packets),
+		OctetCount:  uint32(d.bytes - d.packets*headerBytes),
 	}
 }
 
