@@ -121,10 +121,3 @@ func (c *PacketCache) Get(seq uint16, dst []byte) int {
 	off := e.pos & (size - 1)
 	return copy(dst, c.arena[off:off+uint64(e.n)])
 }
-
-// ArenaSize is the bytes the cache's arena holds now.
-func (c *PacketCache) ArenaSize() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.arena)
-}

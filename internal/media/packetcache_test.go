@@ -292,7 +292,7 @@ func TestPacketCacheArena(t *testing.T) {
 		now := time.Unix(1000, 0)
 		// 1000-byte packets, 4 to a lap, one a second: laps take 4 s.
 		arenaRun(c, 0, 10, 1000, &now, time.Second)
-		if got := c.ArenaSize(); got != 4096 {
+		if got := arenaSize(c); got != 4096 {
 			t.Fatalf("arena grew to %d bytes for a slow stream", got)
 		}
 		for seq := range uint16(6) {
@@ -308,7 +308,7 @@ func TestPacketCacheArena(t *testing.T) {
 		now := time.Unix(1000, 0)
 		arenaRun(c, 0, 4, 1000, &now, time.Millisecond) // the first lap
 		arenaRun(c, 4, 1, 1000, &now, time.Millisecond) // starts the second lap: grows
-		if got := c.ArenaSize(); got != 8192 {
+		if got := arenaSize(c); got != 8192 {
 			t.Fatalf("arena is %d bytes after a 4 ms lap, want 8192", got)
 		}
 		for seq := range uint16(5) {
@@ -317,7 +317,7 @@ func TestPacketCacheArena(t *testing.T) {
 		// Fast for long: it stops at its maximum and still answers for
 		// the latest packets.
 		arenaRun(c, 5, 1000, 1000, &now, time.Millisecond)
-		if got := c.ArenaSize(); got != 1<<16 {
+		if got := arenaSize(c); got != 1<<16 {
 			t.Fatalf("arena is %d bytes, want its maximum %d", got, 1<<16)
 		}
 		for seq := uint16(1005 - 65); seq < 1005; seq++ {
@@ -372,7 +372,14 @@ func TestPacketCacheSteadyStoreAllocatesNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, store); n != 0 {
 		t.Fatalf("Store allocates %.1f times per packet in steady state", n)
 	}
-	if got := c.ArenaSize(); got != 256<<10 {
+	if got := arenaSize(c); got != 256<<10 {
 		t.Errorf("a 1.9 Mbit/s stream settled at %d bytes of arena, want 256 KiB", got)
 	}
+}
+
+// arenaSize is the bytes c's arena holds now.
+func arenaSize(c *PacketCache) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.arena)
 }

@@ -17,8 +17,6 @@ type grouper struct {
 	next  [maxBatch]int16 // the next slot to the same address, +1
 }
 
-func (g *grouper) init() {}
-
 // group writes into order the slots of addrs grouped by address.
 func (g *grouper) group(addrs []netip.AddrPort, order []int) {
 	nused := 0

@@ -61,7 +61,6 @@ func (s *sysQueue) init(q *queue) {
 		s.cmsgs[i].hdr.Type = udpSegment
 		s.cmsgs[i].hdr.SetLen(syscall.CmsgLen(2))
 	}
-
 }
 
 func (s *sysQueue) put(i, n int, addr netip.AddrPort, v4 bool) {
