@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"os"
 	"runtime"
 	"runtime/pprof"
 	"syscall"
@@ -211,14 +210,10 @@ func connect(tb testing.TB, offerer, answerer *webrtc.PeerConnection) {
 // forwardPion forwards one packet to every subscriber in one batch, as
 // upTrack.run does.
 func (r *pionRig) forwardPion(keyframe bool) {
-	if !noBatch {
-		r.batch.Begin()
-		defer r.batch.End()
-	}
+	r.batch.Begin()
+	defer r.batch.End()
 	r.forward(keyframe)
 }
-
-var noBatch = os.Getenv("NOBATCH") != ""
 
 // forwardFrame sends one frame of k packets the way runVideo does: each
 // packet marshalled as the publisher sent it, parsed and held, the frame
