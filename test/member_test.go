@@ -93,15 +93,11 @@ func tryJoin(t testing.TB, ctx context.Context, url, room, name string, o member
 	}
 	var runs []func(context.Context)
 	if o.camera {
-		var cam *synth.Simulcast
-		var err error
-		if o.simulcast {
-			cam, err = synth.NewSimulcast(name+"-camera", name, synth.DefaultSimulcast()...)
-		} else {
-			var v *synth.Video
-			v, err = synth.NewVideo(name+"-camera", name, synth.DefaultSimulcast()[1])
-			cam = &synth.Simulcast{Layers: []*synth.Video{v}}
+		layers := synth.DefaultSimulcast()
+		if !o.simulcast {
+			layers = layers[1:2] // one 360p layer
 		}
+		cam, err := synth.NewSimulcast(name+"-camera", name, layers...)
 		if err != nil {
 			t.Fatal(err)
 		}
