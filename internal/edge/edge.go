@@ -280,6 +280,9 @@ func (e *Edge) untrack(c net.Conn) {
 func (e *Edge) handle(c net.Conn) {
 	_ = c.SetReadDeadline(time.Now().Add(e.cfg.FirstBytesTimeout))
 	kind, prefix, err := peek(c, Classify, PeekSize)
+	// Classified: from here each kind has its own limits (the handshake
+	// its timeout, the servers theirs).
+	_ = c.SetReadDeadline(time.Time{})
 	pc := &prefixConn{Conn: c, prefix: prefix}
 	switch kind {
 	case KindTLS:
@@ -289,12 +292,10 @@ func (e *Edge) handle(c net.Conn) {
 			e.drop(c, "ice-tcp without a bridge")
 			return
 		}
-		_ = c.SetReadDeadline(time.Time{})
 		e.handOff(e.ice, pc, &e.stats.ice, "ice-tcp")
 	case KindSTUN:
 		e.toTURN(pc, &e.stats.turnTCP)
 	case KindHTTP:
-		_ = c.SetReadDeadline(time.Time{})
 		e.handOff(e.redirect, pc, &e.stats.redirected, "http")
 	default:
 		reason := "garbage"

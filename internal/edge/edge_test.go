@@ -232,6 +232,45 @@ func TestEdgeRedirectsPlainHTTP(t *testing.T) {
 	}
 }
 
+// slowConn delays its second write, as a client on a link with a long
+// round trip sends its TLS Finished late.
+type slowConn struct {
+	net.Conn
+	delay  time.Duration
+	writes int
+}
+
+func (c *slowConn) Write(p []byte) (int, error) {
+	c.writes++
+	if c.writes == 2 {
+		time.Sleep(c.delay)
+	}
+	return c.Conn.Write(p)
+}
+
+// A TLS handshake has HandshakeTimeout to finish, not what is left of the
+// first bytes' deadline.
+func TestEdgeSlowHandshake(t *testing.T) {
+	e, roots := testEdge(t, Config{FirstBytesTimeout: 200 * time.Millisecond})
+	raw, err := net.Dial("tcp", e.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tls.Client(&slowConn{Conn: raw, delay: 500 * time.Millisecond}, &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}})
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := c.Handshake(); err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(c)
+	if err != nil || !bytes.Contains(body, []byte("hello over tls")) {
+		t.Fatalf("after a slow handshake: %q, %v", body, err)
+	}
+}
+
 // ICE-TCP without a bridge to take it is closed.
 func TestEdgeWithoutICETCP(t *testing.T) {
 	e, _ := testEdge(t, Config{})
