@@ -113,10 +113,11 @@ type Session struct {
 	pc   *webrtc.PeerConnection
 	self protocol.Participant
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan struct{}
+	stopOnce sync.Once
+	err      error
 
 	mu           sync.Mutex
 	participants map[string]protocol.Participant
@@ -164,13 +165,13 @@ func Join(ctx context.Context, cfg Config) (*Session, error) {
 	joined, err := s.join(ctx)
 	if err != nil {
 		cancel()
-		_ = ws.Close(websocket.StatusNormalClosure, "")
+		_ = ws.CloseNow()
 		return nil, err
 	}
 	s.iceServers = joined.ICEServers
 	if err := s.setupPeer(); err != nil {
 		cancel()
-		_ = ws.Close(websocket.StatusNormalClosure, "")
+		_ = ws.CloseNow()
 		return nil, err
 	}
 	go s.readLoop()
@@ -629,12 +630,16 @@ func (s *Session) read(ctx context.Context) (any, error) {
 }
 
 func (s *Session) send(v any) error {
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	return s.sendCtx(ctx, v)
+}
+
+func (s *Session) sendCtx(ctx context.Context, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
-	defer cancel()
 	if err := s.ws.Write(ctx, websocket.MessageText, data); err != nil {
 		return fmt.Errorf("client: send: %w", err)
 	}
@@ -666,16 +671,21 @@ func (s *Session) restartMedia() error {
 	return s.setupPeer()
 }
 
+// shutdown ends the session once: the signaling connection at once (no
+// close handshake, which would wait for a server that may not answer), then
+// the PeerConnection.
 func (s *Session) shutdown() {
-	s.cancel()
-	s.neg.Lock()
-	pc := s.pc
-	s.neg.Unlock()
-	if pc != nil {
-		_ = pc.Close()
-	}
-	_ = s.ws.Close(websocket.StatusNormalClosure, "")
-	close(s.done)
+	s.stopOnce.Do(func() {
+		s.cancel()
+		_ = s.ws.CloseNow()
+		s.neg.Lock()
+		pc := s.pc
+		s.neg.Unlock()
+		if pc != nil {
+			_ = pc.Close()
+		}
+		close(s.done)
+	})
 }
 
 // ID is this participant's id.
@@ -724,20 +734,42 @@ func (s *Session) SetMuted(audio, video bool) error {
 // would not.
 func (s *Session) Send(v any) error { return s.send(v) }
 
-// Leave says goodbye and closes the session.
+// Timeouts of Leave and Close. Together they stay under 5 s, however the
+// server or the network behaves.
+const (
+	// leaveTimeout is how long Leave waits for the server to end the
+	// session after the goodbye.
+	leaveTimeout = 1500 * time.Millisecond
+	// closeTimeout is how long Close waits for the PeerConnection to
+	// close; pion may wait on a transport that no longer answers.
+	closeTimeout = 3 * time.Second
+)
+
+// Leave says goodbye and closes the session. It returns within 5 s.
 func (s *Session) Leave() {
-	_ = s.send(protocol.Leave{Type: protocol.TypeLeave})
-	select {
-	case <-s.done:
-	case <-time.After(2 * time.Second):
+	ctx, cancel := context.WithTimeout(s.ctx, leaveTimeout)
+	defer cancel()
+	if s.sendCtx(ctx, protocol.Leave{Type: protocol.TypeLeave}) == nil {
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+		}
 	}
 	s.Close()
 }
 
 // Close ends the session without saying goodbye (like a lost connection).
+// It returns within closeTimeout: a PeerConnection that has not closed by
+// then is logged and left to close in the background.
 func (s *Session) Close() {
-	s.cancel()
-	<-s.done
+	go s.shutdown()
+	t := time.NewTimer(closeTimeout)
+	defer t.Stop()
+	select {
+	case <-s.done:
+	case <-t.C:
+		s.log.Warn("close: the peer connection did not close in time; leaving it behind", "participant", s.self.ID, "waited", closeTimeout)
+	}
 }
 
 // Done is closed when the session ends.

@@ -24,6 +24,7 @@ import (
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/busmsg"
 	"github.com/parley/parley/internal/rtc"
+	"github.com/parley/parley/internal/shutdown"
 	"github.com/parley/parley/internal/udpbatch"
 )
 
@@ -298,7 +299,7 @@ func (b *Bridge) Close() {
 	}
 	if b.cancel != nil {
 		b.cancel()
-		<-b.done
+		shutdown.Wait(b.log, "bridge reports", shutdown.Timeout, b.done)
 	}
 	for _, c := range confs {
 		c.close()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parley/parley/internal/media"
+	"github.com/parley/parley/internal/shutdown"
 	"github.com/parley/parley/protocol"
 )
 
@@ -160,7 +161,7 @@ func (c *conference) expire(ep *endpoint) {
 
 func (c *conference) close() {
 	c.cancel()
-	<-c.done
+	shutdown.Wait(c.log, "conference ticker", shutdown.Timeout, c.done)
 	c.mu.Lock()
 	eps := c.order
 	c.endpoints = map[string]*endpoint{}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/busmsg"
+	"github.com/parley/parley/internal/shutdown"
 	"github.com/parley/parley/protocol"
 )
 
@@ -177,7 +178,7 @@ func (c *Control) Close() {
 	if c.cancel != nil {
 		c.cancel()
 	}
-	c.wg.Wait()
+	shutdown.WaitGroup(c.log, "rooms", shutdown.Timeout, &c.wg)
 }
 
 // Rooms returns the names of the rooms this node owns.

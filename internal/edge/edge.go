@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/acme"
+
+	"github.com/parley/parley/internal/shutdown"
 )
 
 // Defaults of the zero Config.
@@ -221,7 +223,7 @@ func (e *Edge) Close() error {
 		_ = e.ice.Close()
 	}
 	_ = e.redirSrv.Close()
-	e.wg.Wait()
+	shutdown.WaitGroup(e.log, "edge listeners", shutdown.Timeout, &e.wg)
 	return err
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/busmsg"
 	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/shutdown"
 )
 
 // Errors of the edge.
@@ -155,10 +156,13 @@ func (s *Server) Close() {
 	for _, w := range watches {
 		w.stop()
 	}
+	// A close handshake waits for the client's answer: close them all at
+	// once, so that clients who stopped answering cost one wait, not one
+	// each.
 	for _, sess := range sessions {
-		sess.close(websocket.StatusGoingAway, "server shutting down")
+		go sess.close(websocket.StatusGoingAway, "server shutting down")
 	}
-	s.wg.Wait()
+	shutdown.WaitGroup(s.log, "signaling sessions", shutdown.Timeout, &s.wg)
 }
 
 // relayJoin asks the room's owner to admit the session, claiming the room

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/busmsg"
+	"github.com/parley/parley/internal/shutdown"
 )
 
 // probeEvery is how often a signal node asks each room it has sessions in
@@ -74,7 +75,7 @@ func (s *Server) unwatch(room string, ss *session) {
 
 func (w *roomWatch) stop() {
 	w.cancel()
-	<-w.done
+	shutdown.Wait(w.s.log, "room watch", shutdown.Timeout, w.done)
 }
 
 func (w *roomWatch) run(ctx context.Context) {

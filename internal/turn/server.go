@@ -19,6 +19,7 @@ import (
 	"github.com/pion/turn/v5"
 
 	"github.com/parley/parley/internal/rtc"
+	"github.com/parley/parley/internal/shutdown"
 )
 
 // Server is a running TURN server.
@@ -201,6 +202,6 @@ func (s *Server) Close() error {
 	for _, c := range s.relays.active() {
 		_ = c.Close()
 	}
-	s.wg.Wait()
+	shutdown.WaitGroup(s.log, "TURN connections", shutdown.Timeout, &s.wg)
 	return err
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/parley/parley/test/deadline"
 	"github.com/parley/parley/test/harness"
 )
 
@@ -48,6 +49,7 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
+	deadline.Arm(t, deadline.Default)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.UserDataDir(t.TempDir()),

@@ -5,23 +5,18 @@ package harness
 import (
 	"context"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/node"
+	"github.com/parley/parley/test/deadline"
+	"github.com/parley/parley/test/testlog"
 )
 
-// Logger logs warnings (everything with PARLEY_TEST_DEBUG set) to stderr,
-// tagged with the test's name.
-func Logger(t testing.TB) *slog.Logger {
-	level := slog.LevelWarn
-	if os.Getenv("PARLEY_TEST_DEBUG") != "" {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("test", t.Name())
-}
+// Logger logs warnings (everything with PARLEY_TEST_DEBUG set) into the
+// test's output, shown when the test fails.
+func Logger(t testing.TB) *slog.Logger { return testlog.New(t) }
 
 // Config is a node configuration on loopback with free ports and a
 // temporary data directory.
@@ -34,8 +29,10 @@ func Config(t testing.TB) config.Config {
 }
 
 // StartNode runs a node with cfg (Config(t) when nil) until the test ends.
+// The test gets deadline.Default unless it armed a deadline of its own.
 func StartNode(t testing.TB, cfg *config.Config) *node.Node {
 	t.Helper()
+	deadline.Arm(t, deadline.Default)
 	if cfg == nil {
 		c := Config(t)
 		cfg = &c

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/parley/parley/test/deadline"
 )
 
 var (
@@ -52,6 +54,7 @@ func Binary(t testing.TB) string {
 // external cluster would be, and returns its URL and the server.
 func NATS(t testing.TB) (string, *server.Server) {
 	t.Helper()
+	deadline.Arm(t, deadline.Default)
 	srv, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
 	})
@@ -109,6 +112,7 @@ func (l *lockedBuffer) String() string {
 // killed when the test ends; its log is printed if the test failed.
 func StartProcess(t testing.TB, name string, args ...string) *Process {
 	t.Helper()
+	deadline.Arm(t, deadline.Default)
 	port := FreePort(t)
 	args = append([]string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--data-dir", t.TempDir(), "--node-id", name}, args...)
 	p := &Process{Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", port), out: &lockedBuffer{}, done: make(chan struct{})}

@@ -132,7 +132,8 @@ type packet struct {
 
 // conn delivers received packets through the link: a reader goroutine
 // takes them off the socket as they arrive, and ReadFrom hands them out at
-// their delivery times.
+// their delivery times. Close ends a ReadFrom that waits, however full the
+// queue.
 type conn struct {
 	transport.UDPConn
 	link   *Link
@@ -154,7 +155,7 @@ func (c *conn) pump() {
 		n, from, err := c.UDPConn.ReadFrom(buf)
 		if err != nil {
 			c.err.Store(&err)
-			close(c.queue)
+			c.Close()
 			return
 		}
 		at, ok := c.link.admit(buf[:n], time.Now())
@@ -170,17 +171,31 @@ func (c *conn) pump() {
 }
 
 func (c *conn) ReadFrom(p []byte) (int, net.Addr, error) {
-	pkt, ok := <-c.queue
-	if !ok {
-		if err := c.err.Load(); err != nil {
-			return 0, nil, *err
-		}
-		return 0, nil, net.ErrClosed
+	var pkt packet
+	select {
+	case pkt = <-c.queue:
+	case <-c.closed:
+		return 0, nil, c.closedErr()
 	}
 	if wait := time.Until(pkt.at); wait > 0 {
-		time.Sleep(wait)
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-c.closed:
+			return 0, nil, c.closedErr()
+		}
 	}
 	return copy(p, pkt.data), pkt.from, nil
+}
+
+// closedErr is what reads return once the conn is closed: the socket's
+// error if it failed, net.ErrClosed otherwise.
+func (c *conn) closedErr() error {
+	if err := c.err.Load(); err != nil {
+		return *err
+	}
+	return net.ErrClosed
 }
 
 func (c *conn) ReadFromUDP(p []byte) (int, *net.UDPAddr, error) {
