@@ -45,6 +45,9 @@ type frameHold struct {
 	u     *upTrack
 	batch *udpbatch.Group
 	slots [maxHeld + 1]heldPacket
+	// wait is how long a frame's first packet waits: holdMax, or what a
+	// test chooses before the first packet.
+	wait time.Duration
 
 	mu    sync.Mutex
 	held  [maxHeld]*heldPacket
@@ -61,7 +64,7 @@ type frameHold struct {
 }
 
 func newFrameHold(u *upTrack, batch *udpbatch.Group) *frameHold {
-	f := &frameHold{u: u, batch: batch}
+	f := &frameHold{u: u, batch: batch, wait: holdMax}
 	for i := range f.slots {
 		f.free[i] = &f.slots[i]
 	}
@@ -103,7 +106,7 @@ func (f *frameHold) add(p *heldPacket) {
 	case p.hdr.Marker || f.n == maxHeld:
 		f.forwardLocked()
 	case f.n == 1:
-		f.timer.Reset(holdMax)
+		f.timer.Reset(f.wait)
 	}
 }
 
