@@ -21,6 +21,19 @@ func moderate(t testing.TB, m *member, action, target, kind string, on bool, pas
 	}
 }
 
+// policyIs waits until the last room state m was sent satisfies ok: the
+// moderator's change has taken effect.
+func policyIs(t testing.TB, m *member, what string, ok func(*protocol.RoomState) bool) {
+	t.Helper()
+	eventually(t, 5*time.Second, "room state: "+what, func() error {
+		states := received[*protocol.RoomState](m)
+		if len(states) == 0 || !ok(states[len(states)-1]) {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+}
+
 func refusedCode(err error) string {
 	var re *client.RefusedError
 	if errors.As(err, &re) {
@@ -65,10 +78,12 @@ func TestModeration(t *testing.T) {
 		return fmt.Errorf("no not-moderator error")
 	})
 	before := obs.count(mod.s.ID(), "audio")
-	time.Sleep(time.Second)
-	if obs.count(mod.s.ID(), "audio") < before+20 {
-		t.Errorf("the moderator's audio stopped after a refused mute")
-	}
+	eventually(t, 10*time.Second, "the moderator is still heard after a refused mute", func() error {
+		if n := obs.count(mod.s.ID(), "audio") - before; n < 50 {
+			return fmt.Errorf("%d audio packets since the refusal", n)
+		}
+		return nil
+	})
 
 	// The moderator mutes bob: the bridge stops forwarding his audio, and he
 	// is told.
@@ -171,7 +186,16 @@ func TestChatAndHands(t *testing.T) {
 	if err := cid.s.Send(protocol.Hand{Type: protocol.TypeHand, Raised: true}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
+	// bob raises his hand once cid's is known to be up: the order is then
+	// defined whatever the machine's load.
+	eventually(t, 5*time.Second, "cid's hand is up", func() error {
+		for _, u := range received[*protocol.ParticipantUpdated](bob) {
+			if u.Participant.ID == cid.s.ID() && u.Participant.HandRaisedAt > 0 {
+				return nil
+			}
+		}
+		return fmt.Errorf("not yet")
+	})
 	if err := bob.s.Send(protocol.Hand{Type: protocol.TypeHand, Raised: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +284,7 @@ func TestRoomPolicy(t *testing.T) {
 	moderate(t, mod, protocol.ActionPassword, "", "", false, "")
 
 	moderate(t, mod, protocol.ActionLock, "", "", true, "")
-	time.Sleep(200 * time.Millisecond)
+	policyIs(t, mod, "locked", func(s *protocol.RoomState) bool { return s.Locked && !s.HasPassword })
 	if _, err := tryJoin(t, ctx, url, "policy", "late", memberOpts{}); refusedCode(err) != protocol.CodeRoomLocked {
 		t.Errorf("join of a locked room: %v", err)
 	}
@@ -268,7 +292,7 @@ func TestRoomPolicy(t *testing.T) {
 
 	// Lobby: the guest waits, the moderator sees the knock and admits.
 	moderate(t, mod, protocol.ActionLobby, "", "", true, "")
-	time.Sleep(200 * time.Millisecond)
+	policyIs(t, mod, "lobby on", func(s *protocol.RoomState) bool { return s.Lobby && !s.Locked })
 	waiting := make(chan struct{})
 	var guest *member
 	var guestErr error

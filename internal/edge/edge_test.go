@@ -15,6 +15,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/parley/parley/test/testlog"
 )
 
 // readerConn is a net.Conn that reads from r and does nothing else.
@@ -44,7 +46,7 @@ func testEdge(t *testing.T, cfg Config) (*Edge, *x509.CertPool) {
 	if cfg.FirstBytesTimeout == 0 {
 		cfg.FirstBytesTimeout = 300 * time.Millisecond
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg.Logger = testlog.New(t)
 	cfg.TURN = func(c net.Conn) error {
 		go func() {
 			defer c.Close()
