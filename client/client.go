@@ -123,8 +123,13 @@ type Session struct {
 	participants map[string]protocol.Participant
 	closedReason string
 
-	neg          sync.Mutex // guards pc and serialises work on its descriptions
-	remoteSet    bool
+	neg       sync.Mutex // guards pc and serialises work on its descriptions
+	remoteSet bool
+	// answered: the bridge answered our first offer. From then on only the
+	// bridge offers (it does whenever what it forwards changes): pion can
+	// roll nothing back, so an offer of ours crossing one of the bridge's
+	// would leave both sides waiting for an answer forever.
+	answered     bool
 	pendingCands []webrtc.ICECandidateInit
 	iceServers   []protocol.ICEServer
 
@@ -487,6 +492,9 @@ func readSenderRTCP(s *webrtc.RTPSender, tracks []webrtc.TrackLocal) {
 func (s *Session) offer() {
 	s.neg.Lock()
 	defer s.neg.Unlock()
+	if s.answered {
+		return // the bridge renegotiates from now on; our tracks are all in
+	}
 	if s.pc.SignalingState() != webrtc.SignalingStateStable {
 		return // pion asks again once stable
 	}
@@ -536,6 +544,7 @@ func (s *Session) handleAnswer(sdp string) error {
 	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
 		return fmt.Errorf("client: apply answer: %w", err)
 	}
+	s.answered = true
 	s.remoteApplied()
 	return nil
 }
@@ -660,6 +669,7 @@ func (s *Session) restartMedia() error {
 	s.neg.Lock()
 	old := s.pc
 	s.remoteSet = false
+	s.answered = false
 	s.pendingCands = nil
 	s.neg.Unlock()
 	if old != nil {
