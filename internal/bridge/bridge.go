@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/busmsg"
+	"github.com/parley/parley/internal/mediaaddr"
 	"github.com/parley/parley/internal/rtc"
 	"github.com/parley/parley/internal/shutdown"
 	"github.com/parley/parley/internal/udpbatch"
@@ -49,8 +51,10 @@ type Config struct {
 	// TCPListener, when set, takes ICE-TCP connections (RFC 4571 framing),
 	// typically the ICE-TCP share of the node's one TCP port.
 	TCPListener net.Listener
-	// PublicIPs replace the host's addresses in ICE candidates when set.
-	PublicIPs []string
+	// Media says which local addresses take media and what clients are
+	// told for each (mediaaddr.Resolve); the zero Plan takes every address
+	// of the host but link-local ones, loopback included.
+	Media mediaaddr.Plan
 	// KeyframeInterval is the shortest time between keyframe requests sent to
 	// one publisher.
 	KeyframeInterval time.Duration
@@ -91,11 +95,13 @@ func New(cfg Config) (*Bridge, error) {
 	}
 	b := &Bridge{cfg: cfg, log: log, conferences: map[string]*conference{}, done: make(chan struct{})}
 	if !cfg.NoUDP {
-		// One socket per local address, all on the media port, so that
-		// replies leave from the address the client sent to. Link-local
-		// IPv6 addresses are of no use to clients. The sockets batch what
-		// the forwarding loop sends: the copies of one packet for all its
-		// subscribers leave in one system call.
+		// One socket per local address of the plan, all on the media
+		// port, so that replies leave from the address the client sent to.
+		// Addresses outside the plan get no socket: their candidates would
+		// reach no client, or stand in for a public address and answer
+		// from the wrong one. The sockets batch what the forwarding loop
+		// sends: the copies of one packet for all its subscribers leave in
+		// one system call.
 		n, err := stdnet.NewNet()
 		if err != nil {
 			return nil, fmt.Errorf("bridge: media port %d: %w", cfg.UDPPort, err)
@@ -104,7 +110,7 @@ func New(cfg Config) (*Bridge, error) {
 		mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort,
 			ice.UDPMuxFromPortWithNet(b.batch.Net(n)),
 			ice.UDPMuxFromPortWithLoopback(),
-			ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return !ip.IsLinkLocalUnicast() }),
+			ice.UDPMuxFromPortWithIPFilter(b.mediaIP),
 			ice.UDPMuxFromPortWithReadBufferSize(udpBufferSize),
 			ice.UDPMuxFromPortWithWriteBufferSize(udpBufferSize),
 			ice.UDPMuxFromPortWithLogger(rtc.LoggerFactory(cfg.Log).NewLogger("udpmux")),
@@ -157,21 +163,64 @@ func (b *Bridge) newAPI() (*webrtc.API, error) {
 		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
 	s.SetNetworkTypes(networks)
-	s.SetIncludeLoopbackCandidate(true)
+	// ICE-TCP candidates are gathered from the interfaces: the plan's
+	// addresses where the TCP port listens.
+	s.SetIPFilter(b.iceTCPIP)
+	s.SetIncludeLoopbackCandidate(len(cfg.Media.Mappings) == 0 || cfg.Media.Loopback)
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	s.SetICETimeouts(5*time.Second, 15*time.Second, 2*time.Second)
 	s.SetSRTPProtectionProfiles(srtpProfiles...)
-	if len(cfg.PublicIPs) > 0 {
-		err := s.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
-			External:        cfg.PublicIPs,
+	var rules []webrtc.ICEAddressRewriteRule
+	for _, m := range cfg.Media.Mappings {
+		if !m.NAT() {
+			continue
+		}
+		var external []string
+		for _, a := range m.Public {
+			external = append(external, a.String())
+		}
+		rules = append(rules, webrtc.ICEAddressRewriteRule{
+			External:        external,
+			Local:           m.Local.String(),
 			AsCandidateType: webrtc.ICECandidateTypeHost,
 			Mode:            webrtc.ICEAddressRewriteReplace,
 		})
-		if err != nil {
+	}
+	if len(rules) > 0 {
+		if err := s.SetICEAddressRewriteRules(rules...); err != nil {
 			return nil, fmt.Errorf("bridge: public IPs: %w", err)
 		}
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(s)), nil
+}
+
+// mediaIP says whether the media port is bound on a local address: one of
+// the plan's, or any but link-local ones without a plan.
+func (b *Bridge) mediaIP(ip net.IP) bool {
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok || ip.IsLinkLocalUnicast() {
+		return false
+	}
+	if len(b.cfg.Media.Mappings) == 0 {
+		return true
+	}
+	return b.cfg.Media.HasLocal(a)
+}
+
+// iceTCPIP says whether an interface address gets an ICE-TCP candidate: a
+// media address the TCP port listens on.
+func (b *Bridge) iceTCPIP(ip net.IP) bool {
+	if !b.mediaIP(ip) {
+		return false
+	}
+	if b.cfg.TCPListener == nil {
+		return true
+	}
+	ta, ok := b.cfg.TCPListener.Addr().(*net.TCPAddr)
+	if !ok || ta.IP.IsUnspecified() {
+		return true
+	}
+	return ta.IP.Equal(ip)
 }
 
 // udpBufferSize is the kernel socket buffer asked for, each way: bursts of

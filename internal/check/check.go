@@ -194,12 +194,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		add(*paths[id])
 	}
 	adviseFallback(r)
-	if r.bestPath() == "" {
+	if best, path := r.best(); path == "" {
 		for _, id := range []string{ItemRTT, ItemJitter, ItemLoss} {
 			add(skipItem(id, "needs a media path"))
 		}
 	} else {
-		for _, it := range t.checkQuality(ctx) {
+		for _, it := range t.checkQuality(ctx, best.ID, path) {
 			add(it)
 		}
 	}

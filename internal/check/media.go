@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,9 +83,75 @@ func (t *target) connect(ctx context.Context, what string, tune func(*client.Con
 	}
 	defer s.Leave()
 	if err := s.WaitConnected(ctx); err != nil {
-		return "", fmt.Errorf("media did not connect within %s", t.opts.Timeout)
+		return "", &noMediaError{timeout: t.opts.Timeout, offered: offered(s.PeerConnection())}
 	}
 	return s.Path(), nil
+}
+
+// noMediaError is media that did not connect, with the addresses the
+// bridge offered: where they are wrong, the advice can say so.
+type noMediaError struct {
+	timeout time.Duration
+	offered []string // "203.0.113.7 udp 10000"
+}
+
+func (e *noMediaError) Error() string {
+	if len(e.offered) == 0 {
+		return fmt.Sprintf("media did not connect within %s; the bridge offered no address", e.timeout)
+	}
+	return fmt.Sprintf("media did not connect within %s to the bridge's %s", e.timeout, strings.Join(e.offered, ", "))
+}
+
+// offered lists the bridge's candidates in pc's remote description.
+func offered(pc *webrtc.PeerConnection) []string {
+	if pc == nil || pc.RemoteDescription() == nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(pc.RemoteDescription().SDP, "\n") {
+		v, ok := strings.CutPrefix(strings.TrimSpace(line), "a=candidate:")
+		if !ok {
+			continue
+		}
+		// foundation component transport priority address port "typ" type
+		f := strings.Fields(v)
+		if len(f) < 8 {
+			continue
+		}
+		c := f[4] + " " + strings.ToLower(f[2]) + " " + f[5]
+		if f[7] != "host" {
+			c += " (" + f[7] + ")"
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// offeredAdvice says what the bridge's offered addresses mean for a path
+// that failed: "" when they look right.
+func offeredAdvice(err error) string {
+	var nm *noMediaError
+	if !errors.As(err, &nm) {
+		return ""
+	}
+	if len(nm.offered) == 0 {
+		return " The bridge offered no address for this path at all: tell the server's administrator."
+	}
+	loopbackOnly := true
+	for _, c := range nm.offered {
+		if ip, err := netip.ParseAddr(strings.Fields(c)[0]); err != nil || !ip.IsLoopback() {
+			loopbackOnly = false
+		}
+	}
+	if loopbackOnly {
+		return " The bridge offered only loopback addresses, which reach nothing from here: the server needs " +
+			"--public-ip (its address as clients see it)."
+	}
+	return " The bridge offered " + strings.Join(nm.offered, ", ") + ": if that is not the server's address as seen " +
+		"from here, the server's --public-ip is wrong (behind NAT it must be the public address the NAT translates " +
+		"to the server)."
 }
 
 // probeJoin joins a throwaway room and leaves at once: the path checks
@@ -108,6 +176,28 @@ func (t *target) clientConfig(what string) client.Config {
 
 func noTURN([]protocol.ICEServer) []protocol.ICEServer { return nil }
 
+// pathTune confines a client to the one path an item checks, so that what
+// the item reports (and the stream measured over it) took that path.
+func (t *target) pathTune(item string) func(*client.Config) {
+	switch item {
+	case ItemUDP:
+		return func(c *client.Config) {
+			c.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
+			c.SelectICEServers = noTURN
+		}
+	case ItemICETCP:
+		return func(c *client.Config) {
+			c.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6}
+			c.SelectICEServers = noTURN
+		}
+	}
+	srv, _ := t.turnServer(strings.TrimPrefix(item, "turn-"))
+	return func(c *client.Config) {
+		c.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+		c.SelectICEServers = func([]protocol.ICEServer) []protocol.ICEServer { return []protocol.ICEServer{srv.ice()} }
+	}
+}
+
 func (t *target) checkUDP(ctx context.Context) Item {
 	it := Item{ID: ItemUDP, Name: itemNames[ItemUDP]}
 	port := "its media port"
@@ -123,14 +213,11 @@ func (t *target) checkUDP(ctx context.Context) Item {
 			return it
 		}
 	}
-	path, err := t.connect(ctx, "udp", func(c *client.Config) {
-		c.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
-		c.SelectICEServers = noTURN
-	})
+	path, err := t.connect(ctx, "udp", t.pathTune(ItemUDP))
 	if err != nil {
 		it.Status, it.Detail = Fail, fmt.Sprintf("no media over UDP to %s %s: %v", t.host, port, err)
-		it.Advice = fmt.Sprintf("UDP is the best path for audio and video and it is blocked between here and the server. "+
-			"Ask the network team to allow outbound UDP to %s, %s (answers come back on the same flow).", t.host, port)
+		it.Advice = fmt.Sprintf("UDP is the best path for audio and video and it does not get through between here and the server. "+
+			"Ask the network team to allow outbound UDP to %s, %s (answers come back on the same flow).", t.host, port) + offeredAdvice(err)
 		return it
 	}
 	it.Status, it.Detail = Pass, fmt.Sprintf("connected to the bridge over UDP (%s)", path)
@@ -147,10 +234,7 @@ func (t *target) checkICETCP(ctx context.Context) Item {
 		where = "TCP " + strconv.Itoa(t.config.TLSPort)
 		it.Name = "Media over TCP " + strconv.Itoa(t.config.TLSPort) + " (ICE-TCP)"
 	}
-	path, err := t.connect(ctx, "tcp", func(c *client.Config) {
-		c.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6}
-		c.SelectICEServers = noTURN
-	})
+	path, err := t.connect(ctx, "tcp", t.pathTune(ItemICETCP))
 	if err != nil {
 		it.Status, it.Detail = Fail, fmt.Sprintf("no media over ICE-TCP to %s %s: %v", t.host, where, err)
 		it.Advice = "A firewall lets TCP to the server through only for TLS (it inspects the protocol) or not at all. " +
@@ -185,14 +269,14 @@ func (t *target) checkTURN(ctx context.Context, transport string) Item {
 		it.Advice = turnAdvice(srv, err)
 		return it
 	}
-	path, err := t.connect(ctx, id, func(c *client.Config) {
-		c.ICETransportPolicy = webrtc.ICETransportPolicyRelay
-		c.SelectICEServers = func([]protocol.ICEServer) []protocol.ICEServer { return []protocol.ICEServer{srv.ice()} }
-	})
+	path, err := t.connect(ctx, id, t.pathTune(id))
 	if err != nil {
 		it.Status, it.Detail = Warn, fmt.Sprintf("relay allocated at %s, but media through it did not reach the bridge: %v", srv.addr(), err)
-		it.Advice = "The TURN server works but cannot reach the bridge. Ask the server's administrator to allow the " +
-			"bridge's media addresses in --turn-allow-peers (or coturn's allowed-peer-ip)."
+		it.Advice = "The TURN server works, but the relay and the bridge do not reach each other: a problem on the " +
+			"server's side, not this network's. Tell the server's administrator: behind NAT, --public-ip must be the " +
+			"public address the NAT translates to the bridge; a firewall on the server must let the relay reach the " +
+			"bridge's media port; and a TURN server on another host than the bridge reaches a private bridge address " +
+			"only if --turn-allow-peers (coturn: allowed-peer-ip) lists it." + offeredAdvice(err)
 		if !t.config.MediaUDP {
 			it.Advice = "The TURN server works, but relays reach a bridge over UDP only, and this server's bridge takes " +
 				"no UDP media: TURN is of no use here until UDP media is turned on (--media-udp)."

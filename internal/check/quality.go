@@ -28,7 +28,7 @@ const (
 // take, and measures it for the check's duration. Every packet carries its
 // send time, so transit is measured on one clock: publisher → bridge →
 // receiver, which is about one round trip to the server.
-func (t *target) checkQuality(ctx context.Context) []Item {
+func (t *target) checkQuality(ctx context.Context, item, path string) []Item {
 	failAll := func(why string) []Item {
 		var out []Item
 		for _, id := range []string{ItemRTT, ItemJitter, ItemLoss} {
@@ -50,9 +50,13 @@ func (t *target) checkQuality(ctx context.Context) []Item {
 	rec := &recorder{}
 	jctx, cancel := context.WithTimeout(ctx, t.opts.Timeout)
 	defer cancel()
+	// Both ends take the path the report names: the figures are that
+	// path's, not those of whichever path ICE would have picked.
+	tune := t.pathTune(item)
 	pubCfg := t.clientConfig("quality")
 	pubCfg.Name = "network check sender"
 	pubCfg.Tracks = []webrtc.TrackLocal{mic, cam}
+	tune(&pubCfg)
 	pub, err := client.Join(jctx, pubCfg)
 	if err != nil {
 		return failAll(err.Error())
@@ -61,6 +65,7 @@ func (t *target) checkQuality(ctx context.Context) []Item {
 	recvCfg := t.clientConfig("quality")
 	recvCfg.Name = "network check receiver"
 	recvCfg.OnTrack = rec.onTrack
+	tune(&recvCfg)
 	recv, err := client.Join(jctx, recvCfg)
 	if err != nil {
 		return failAll(err.Error())
@@ -94,7 +99,10 @@ func (t *target) checkQuality(ctx context.Context) []Item {
 	case <-time.After(t.opts.Duration):
 	}
 	q := measure(rec.since(from))
-	return qualityItems(q, recv.Path(), t.opts.Duration)
+	if got := recv.Path(); got != path {
+		return failAll(fmt.Sprintf("the stream went %s, not %s as asked", pathNames[got], pathNames[path]))
+	}
+	return qualityItems(q, path, t.opts.Duration)
 }
 
 // recorder keeps what arrives of the stream.

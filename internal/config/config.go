@@ -26,9 +26,14 @@ type Config struct {
 	// UDPPort is the one UDP port that carries all media of the node's bridge.
 	// 0 picks a free port (tests use it).
 	UDPPort int `yaml:"udp_port"`
-	// PublicIP lists the addresses advertised in ICE candidates. Empty means
-	// the host's own addresses, loopback included.
+	// PublicIP lists the addresses advertised in ICE candidates: "P" (an
+	// address of this host, or one a 1:1 NAT translates to it) or "P/LOCAL"
+	// (translated to this host's LOCAL). Empty means the host's own
+	// addresses (the --listen address alone when it names one).
 	PublicIP []string `yaml:"public_ip"`
+	// MediaLoopback offers loopback candidates too, for clients on this
+	// host only (development, tests).
+	MediaLoopback bool `yaml:"media_loopback"`
 	// DataDir is where the node keeps state (the bus's store, later recordings).
 	DataDir string `yaml:"data_dir"`
 	// LogLevel is debug, info, warn or error.
@@ -210,9 +215,12 @@ func (c *Config) Validate() error {
 	if c.UDPPort < 0 || c.UDPPort > 65535 {
 		bad("udp-port", "%d must be from 0 to 65535 (0 picks a free port)", c.UDPPort)
 	}
-	for _, ip := range c.PublicIP {
-		if _, err := netip.ParseAddr(ip); err != nil {
-			bad("public-ip", "%q is not an IP address (give addresses such as 203.0.113.7, comma-separated)", ip)
+	for _, e := range c.PublicIP {
+		pub, local, pinned := strings.Cut(e, "/")
+		if _, err := netip.ParseAddr(pub); err != nil {
+			bad("public-ip", "%q is not an IP address (give addresses such as 203.0.113.7, or 203.0.113.7/10.0.0.5 where a NAT translates the first to this host's second; comma-separated)", e)
+		} else if _, err := netip.ParseAddr(local); pinned && err != nil {
+			bad("public-ip", "%q: %q is not an IP address of this host (give 203.0.113.7/10.0.0.5)", e, local)
 		}
 	}
 	if strings.TrimSpace(c.DataDir) == "" {

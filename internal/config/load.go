@@ -42,7 +42,8 @@ func options(c *Config) []option {
 	return []option{
 		{"listen", "TCP address of the HTTP server: web client and signaling at /ws", (*stringValue)(&c.Listen)},
 		{"udp-port", "UDP port for all media of this node's bridge (0 picks a free port)", (*intValue)(&c.UDPPort)},
-		{"public-ip", "comma-separated IP addresses to advertise in ICE candidates (default: the host's addresses, loopback included)", (*listValue)(&c.PublicIP)},
+		{"public-ip", "comma-separated addresses clients reach the bridge at: this host's, or P/LOCAL where a 1:1 NAT translates P to this host's LOCAL (default: the host's addresses, only --listen's when it names one)", (*listValue)(&c.PublicIP)},
+		{"media-loopback", "offer loopback media candidates too, for browsers on this host (development, tests)", (*boolValue)(&c.MediaLoopback)},
 		{"data-dir", "directory for the node's state", (*stringValue)(&c.DataDir)},
 		{"log-level", "debug, info, warn or error", (*stringValue)(&c.LogLevel)},
 		{"node-id", "name of this node on the bus (default: random)", (*stringValue)(&c.NodeID)},
@@ -65,7 +66,7 @@ func options(c *Config) []option {
 		{"tls-key", "PEM private key file for --tls-listen", (*stringValue)(&c.TLSKey)},
 		{"acme-domains", "comma-separated host names to get certificates for from Let's Encrypt (ACME)", (*listValue)(&c.ACMEDomains)},
 		{"acme-email", "contact address of the ACME account", (*stringValue)(&c.ACMEEmail)},
-		{"media-udp", "serve media on --udp-port (false: ICE-TCP and TURN only)", (*boolValue)(&c.MediaUDP)},
+		{"media-udp", "serve media on --udp-port (false: ICE-TCP on --tls-listen only; TURN relays then cannot reach the bridge, they relay UDP)", (*boolValue)(&c.MediaUDP)},
 		{"turn-secret", "shared secret of TURN REST credentials (enables TURN)", (*stringValue)(&c.TURNSecret)},
 		{"turn-listen", "UDP and TCP address of the embedded TURN server, e.g. :3478 (TURN over TLS rides on --tls-listen)", (*stringValue)(&c.TURNListen)},
 		{"turn-realm", "TURN realm", (*stringValue)(&c.TURNRealm)},

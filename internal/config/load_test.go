@@ -127,10 +127,16 @@ var optionCases = []struct {
 	},
 	{
 		name: "public-ip", env: "PARLEY_PUBLIC_IP",
-		yaml: `public_ip: [203.0.113.7, "2001:db8::1"]`, envVal: "198.51.100.1, 198.51.100.2", flagVal: "192.0.2.9",
+		yaml: `public_ip: [203.0.113.7, "2001:db8::1"]`, envVal: "198.51.100.1, 198.51.100.2", flagVal: "192.0.2.9/10.0.0.5",
 		get: func(c Config) any { return c.PublicIP },
 		def: []string(nil), fileWant: []string{"203.0.113.7", "2001:db8::1"},
-		envWant: []string{"198.51.100.1", "198.51.100.2"}, flagWant: []string{"192.0.2.9"},
+		envWant: []string{"198.51.100.1", "198.51.100.2"}, flagWant: []string{"192.0.2.9/10.0.0.5"},
+	},
+	{
+		name: "media-loopback", env: "PARLEY_MEDIA_LOOPBACK",
+		yaml: `media_loopback: true`, envVal: "true", flagVal: "true",
+		get: func(c Config) any { return c.MediaLoopback },
+		def: false, fileWant: true, envWant: true, flagWant: true,
 	},
 	{
 		name: "data-dir", env: "PARLEY_DATA_DIR",
@@ -617,6 +623,7 @@ udp_port: 3478
 public_ip:
   - 203.0.113.7
   - 2001:db8::1
+media_loopback: true
 data_dir: /data
 log_level: WARN
 node_id: n1
@@ -681,6 +688,7 @@ chat_max_length: 4000
 					Listen:             "0.0.0.0:80",
 					UDPPort:            3478,
 					PublicIP:           []string{"203.0.113.7", "2001:db8::1"},
+					MediaLoopback:      true,
 					DataDir:            "/data",
 					LogLevel:           "WARN",
 					NodeID:             "n1",
@@ -934,6 +942,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "public-ip bad by env", env: map[string]string{"PARLEY_PUBLIC_IP": "example.org"}, want: []string{"--public-ip", `"example.org"`}, invalid: true},
 		{name: "public-ip bad in file list", yaml: "public_ip: [203.0.113.7, 300.1.1.1]\n", want: []string{"--public-ip", `"300.1.1.1"`}, invalid: true},
 		{name: "public-ip with port", args: []string{"--public-ip", "203.0.113.7:10000"}, want: []string{"--public-ip"}, invalid: true},
+		{name: "public-ip with a bad local address", args: []string{"--public-ip", "203.0.113.7/ten"}, want: []string{"--public-ip", `"ten"`}, invalid: true},
 
 		{name: "duration bad by flag", args: []string{"--keyframe-interval", "fast"}, want: []string{"-keyframe-interval", `"fast"`, "not a duration"}},
 		{name: "duration bad by env", env: map[string]string{"PARLEY_KEYFRAME_INTERVAL": "fast"}, want: []string{"PARLEY_KEYFRAME_INTERVAL", `"fast"`, "not a duration"}, invalid: true},

@@ -50,13 +50,14 @@ var (
 	turnPackets          = prometheus.NewDesc("parley_turn_relayed_packets_total", "Packets relayed, by direction: to_peers (from clients) or from_peers.", []string{"direction"}, nil)
 	turnBytes            = prometheus.NewDesc("parley_turn_relayed_bytes_total", "Payload bytes relayed, by direction: to_peers (from clients) or from_peers.", []string{"direction"}, nil)
 	turnDropped          = prometheus.NewDesc("parley_turn_dropped_over_rate_total", "Packets dropped by the per-allocation bitrate cap.", nil, nil)
+	turnDroppedSelf      = prometheus.NewDesc("parley_turn_dropped_to_self_total", "Relayed packets dropped because they went to or came from a port of the node's own that is not a media port.", nil, nil)
 )
 
 type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{packetsIn, bytesIn, packetsOut, bytesOut, endpoints, conferences, sessions,
-		turnAllocations, turnAllocationsTotal, turnRefused, turnPackets, turnBytes, turnDropped} {
+		turnAllocations, turnAllocationsTotal, turnRefused, turnPackets, turnBytes, turnDropped, turnDroppedSelf} {
 		ch <- d
 	}
 }
@@ -96,4 +97,5 @@ func collectTurn(ch chan<- prometheus.Metric, st turn.Stats) {
 	counter(turnBytes, st.BytesToPeers, "to_peers")
 	counter(turnBytes, st.BytesFromPeers, "from_peers")
 	counter(turnDropped, st.DroppedOverRate)
+	counter(turnDroppedSelf, st.DroppedToSelf)
 }

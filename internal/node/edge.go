@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/edge"
+	"github.com/parley/parley/internal/mediaaddr"
 	"github.com/parley/parley/internal/turn"
 	"github.com/parley/parley/internal/web"
 	"github.com/parley/parley/protocol"
@@ -78,7 +79,11 @@ func selfSignedHosts(cfg config.Config) []string {
 	if cfg.PublicHost != "" {
 		hosts = append(hosts, cfg.PublicHost)
 	}
-	return append(hosts, cfg.PublicIP...)
+	for _, e := range cfg.PublicIP {
+		public, _, _ := strings.Cut(e, "/") // "P/LOCAL": clients use P
+		hosts = append(hosts, public)
+	}
+	return hosts
 }
 
 // startTURN runs the embedded TURN server: UDP and TCP on --turn-listen,
@@ -88,10 +93,6 @@ func (n *Node) startTURN() (*turn.Server, error) {
 	allow, err := turn.ParsePrefixes(cfg.TURNAllowPeers)
 	if err != nil {
 		return nil, fmt.Errorf("--turn-allow-peers: %w", err)
-	}
-	own := n.bridgePrivateAddrs()
-	for _, a := range own {
-		allow = append(allow, netip.PrefixFrom(a, a.BitLen()))
 	}
 	lo, hi, err := config.ParsePortRange(cfg.TURNRelayPorts)
 	if err != nil {
@@ -103,11 +104,20 @@ func (n *Node) startTURN() (*turn.Server, error) {
 		RelayMinPort: lo, RelayMaxPort: hi,
 		MaxAllocationsPerUser: cfg.TURNMaxAllocations, MaxBitrate: int64(cfg.TURNMaxBitrate),
 		AllowPeers: allow, Logger: n.log,
+		Self: turn.Self{
+			Addrs:      n.ownAddrs(),
+			MediaPorts: func() []uint16 { return *n.mediaPorts.Load() },
+			Translate:  n.media.Translate,
+		},
 	}
-	for _, ip := range cfg.PublicIP {
-		if a, err := netip.ParseAddr(ip); err == nil {
-			tc.PublicIP = a.Unmap()
-			break
+	if len(cfg.PublicIP) > 0 {
+		// Relays are told at the first public address (its family's, for
+		// the relay sockets to bind).
+		for _, a := range n.media.Advertised() {
+			if !a.IsLoopback() {
+				tc.PublicIP = a
+				break
+			}
 		}
 	}
 	s, err := turn.New(tc)
@@ -117,47 +127,20 @@ func (n *Node) startTURN() (*turn.Server, error) {
 		}
 		return nil, err
 	}
-	if len(own) > 0 {
-		n.log.Info("turn: relaying allowed to this node's own media addresses", "addresses", fmt.Sprint(own))
-	}
 	return s, nil
 }
 
-// bridgePrivateAddrs are the addresses this node's bridge takes media on
-// that peer filtering would refuse (private, documentation and similar
-// networks): relayed clients must reach them when the bridge is on-prem.
-// Loopback is never among them (it would open the host's own local
-// services to relayed traffic); --turn-allow-peers can still add it.
-func (n *Node) bridgePrivateAddrs() []netip.Addr {
-	if !n.cfg.Has(config.RoleBridge) || !n.cfg.MediaUDP {
-		return nil // TURN relays UDP only: no UDP media, nothing to reach
+// ownAddrs are the node's addresses: the host's and the public ones it is
+// known by. A relay reaches only the media port on them.
+func (n *Node) ownAddrs() []netip.Addr {
+	own := n.media.Advertised()
+	if host, err := mediaaddr.System(); err == nil {
+		own = append(own, host.Addrs...)
 	}
-	var candidates []netip.Addr
-	if len(n.cfg.PublicIP) > 0 {
-		for _, ip := range n.cfg.PublicIP {
-			if a, err := netip.ParseAddr(ip); err == nil {
-				candidates = append(candidates, a.Unmap())
-			}
-		}
-	} else if addrs, err := net.InterfaceAddrs(); err == nil {
-		// The bridge binds its media port on every local address.
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(ipn.IP); ok {
-					candidates = append(candidates, ip.Unmap())
-				}
-			}
-		}
+	if own == nil {
+		own = []netip.Addr{}
 	}
-	var out []netip.Addr
-	for _, a := range candidates {
-		switch turn.Classify(a) {
-		case "", turn.ClassLoopback, turn.ClassUnspecified, turn.ClassLinkLocal, turn.ClassMulticast, turn.ClassInvalid:
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
+	return own
 }
 
 // iceTCPListener is the ICE-TCP share of the edge, for the bridge (nil

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/control"
+	"github.com/parley/parley/internal/mediaaddr"
 	"github.com/parley/parley/internal/metrics"
 	"github.com/parley/parley/internal/signal"
 	"github.com/parley/parley/internal/web"
@@ -41,7 +43,9 @@ type Node struct {
 	signal       *signal.Server
 	http         *http.Server
 	listener     net.Listener
-	edge         nodeEdge // the one TLS port and TURN (edge.go)
+	edge         nodeEdge       // the one TLS port and TURN (edge.go)
+	media        mediaaddr.Plan // where the bridge takes media
+	mediaPorts   atomic.Pointer[[]uint16]
 	served       chan error
 	verifier     *auth.Verifier
 	draining     atomic.Bool
@@ -58,6 +62,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 	}
 	log = log.With("node", cfg.NodeID)
 	n = &Node{cfg: cfg, log: log, served: make(chan error, 1), drainStarted: make(chan struct{}), drained: make(chan struct{}), closing: make(chan struct{})}
+	n.mediaPorts.Store(&[]uint16{})
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -68,6 +73,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 	if err = n.startBus(); err != nil {
 		return nil, err
 	}
+	if cfg.Has(config.RoleBridge) || cfg.TURNSecret != "" {
+		if n.media, err = planMedia(cfg); err != nil {
+			return nil, err
+		}
+		log.Info("media addresses", "plan", n.media.String())
+	}
 	// The edge (the one TLS port, TURN) comes first: the bridge takes its
 	// ICE-TCP connections from it.
 	if err = n.prepareEdge(); err != nil {
@@ -75,12 +86,15 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 	}
 	if cfg.Has(config.RoleBridge) {
 		n.bridge, err = bridge.New(bridge.Config{
-			ID: cfg.NodeID, Region: cfg.Region, Version: Version, UDPPort: cfg.UDPPort, PublicIPs: cfg.PublicIP,
+			ID: cfg.NodeID, Region: cfg.Region, Version: Version, UDPPort: cfg.UDPPort, Media: n.media,
 			KeyframeInterval: cfg.KeyframeInterval, Bus: n.bus, Log: log,
 			NoUDP: !cfg.MediaUDP, TCPListener: n.iceTCPListener(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("--udp-port %d: %w", cfg.UDPPort, err)
+		}
+		if cfg.MediaUDP {
+			n.mediaPorts.Store(&[]uint16{uint16(n.bridge.UDPPort())})
 		}
 		if err = n.bridge.Start(ctx); err != nil {
 			return nil, err
@@ -238,4 +252,24 @@ func randomID(prefix string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
+}
+
+// planMedia resolves --public-ip, --listen and --media-loopback into the
+// addresses the bridge takes media on.
+func planMedia(cfg config.Config) (mediaaddr.Plan, error) {
+	host, err := mediaaddr.System()
+	if err != nil {
+		return mediaaddr.Plan{}, err
+	}
+	o := mediaaddr.Options{Public: cfg.PublicIP, Loopback: cfg.MediaLoopback}
+	if h, _, err := net.SplitHostPort(cfg.Listen); err == nil && h != "" {
+		if a, err := netip.ParseAddr(h); err == nil {
+			o.Listen = a
+		}
+	}
+	p, err := mediaaddr.Resolve(o, host)
+	if err != nil {
+		return p, fmt.Errorf("--public-ip: %w", err)
+	}
+	return p, nil
 }

@@ -62,6 +62,16 @@ func (s *Server) refuseAuth(reason, username string, src net.Addr, method string
 // are refused with 403.
 func (s *Server) permitPeer(client net.Addr, peer net.IP) bool {
 	ip, _ := netip.AddrFromSlice(peer)
+	if s.cfg.Self.own(ip) {
+		// Permissions name no port: the relay socket lets through only
+		// what goes to the media port (relayConn.WriteTo).
+		if s.cfg.Self.MediaPorts == nil || len(s.cfg.Self.MediaPorts()) == 0 {
+			s.totals.refusedPeers.Add(1)
+			s.log.Info("turn: peer refused", "peer", ip.String(), "class", ClassSelf, "client", addrString(client))
+			return false
+		}
+		return true
+	}
 	ok, class := PeerAllowed(ip, s.cfg.AllowPeers)
 	if !ok {
 		s.totals.refusedPeers.Add(1)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -58,6 +59,10 @@ type Config struct {
 	// refuses them by default (the bridges' own private addresses, for
 	// example). See Classify and ParsePrefixes.
 	AllowPeers []netip.Prefix
+
+	// Self is the node this server runs on: relays reach its own
+	// addresses only at its media ports.
+	Self Self
 
 	Logger *slog.Logger
 
@@ -173,4 +178,37 @@ func primaryAddr() (netip.Addr, error) {
 		}
 	}
 	return netip.Addr{}, ErrNoPublicIP
+}
+
+// Self describes the node a TURN server runs on. A relay is a way into the
+// host for anyone holding a credential, guests included: on the node's own
+// addresses it reaches the bridge's media port and nothing else, whatever
+// AllowPeers says.
+type Self struct {
+	// Addrs are the host's own addresses and the public ones it is known by;
+	// all of 127.0.0.0/8, ::1 and the unspecified addresses are its own too.
+	Addrs []netip.Addr
+	// MediaPorts are the UDP ports a relay may reach on them: the bridge's
+	// media port, once known (nil: none, the node runs no bridge).
+	MediaPorts func() []uint16
+	// Translate gives the local address a public one of the node's stands
+	// for behind 1:1 NAT: a relay sends there directly rather than out
+	// through the NAT and back.
+	Translate func(netip.Addr) (netip.Addr, bool)
+}
+
+// own reports whether ip is an address of the node. A server told nothing
+// of its node (tests, a TURN server of its own) knows no own address: the
+// refused classes still keep loopback out.
+func (s Self) own(ip netip.Addr) bool {
+	if s.Addrs == nil && s.MediaPorts == nil {
+		return false
+	}
+	ip = ip.Unmap()
+	return ip.IsLoopback() || ip.IsUnspecified() || slices.Contains(s.Addrs, ip)
+}
+
+// mediaPort reports whether port is one of the node's media ports.
+func (s Self) mediaPort(port uint16) bool {
+	return s.MediaPorts != nil && slices.Contains(s.MediaPorts(), port)
 }

@@ -22,6 +22,9 @@ const (
 	ClassNAT64         = "nat64"
 	ClassDocumentation = "documentation"
 	ClassProtocol      = "protocol-assignments"
+	// ClassSelf is the node's own address, where only its media port may
+	// be reached.
+	ClassSelf = "this-node"
 )
 
 // denied lists the networks a relay must not reach unless allowed: the

@@ -17,6 +17,7 @@ import (
 // it is, which peers it may hear from, and its counters.
 type relays struct {
 	ports      *turn.RelayAddressGeneratorPortRange
+	self       Self
 	maxPerUser int   // 0: no cap
 	bitrate    int64 // per direction, bits/s; 0: no cap
 	log        *slog.Logger
@@ -145,8 +146,12 @@ type relayConn struct {
 
 	in, out   *bucket
 	permitted atomic.Pointer[[]netip.Addr] // copy on write
+	// translated maps the local media addresses this relay sent to in
+	// place of the node's public ones back to them, for replies.
+	translated sync.Map // netip.AddrPort → netip.AddrPort
 
 	packetsIn, bytesIn, packetsOut, bytesOut, dropped atomic.Uint64
+	droppedSelf                                       atomic.Uint64
 	closeOnce                                         sync.Once
 	closeErr                                          error
 }
@@ -158,8 +163,20 @@ func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			return n, from, err
 		}
 		ua, ok := from.(*net.UDPAddr)
-		if !ok || !c.permits(ua.AddrPort().Addr().Unmap()) {
+		if !ok {
+			continue
+		}
+		src := netip.AddrPortFrom(ua.AddrPort().Addr().Unmap(), ua.AddrPort().Port())
+		if pub, ok := c.translated.Load(src); ok {
+			src = pub.(netip.AddrPort)
+			from = net.UDPAddrFromAddrPort(src)
+		}
+		if !c.permits(src.Addr()) {
 			continue // pion would drop it too
+		}
+		if r := c.owner; r.self.own(src.Addr()) && !r.self.mediaPort(src.Port()) {
+			c.refused(src)
+			continue
 		}
 		if !c.in.allow(n, time.Now()) {
 			c.dropped.Add(1)
@@ -172,6 +189,22 @@ func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 }
 
 func (c *relayConn) WriteTo(p []byte, to net.Addr) (int, error) {
+	if ua, ok := to.(*net.UDPAddr); ok {
+		dst := netip.AddrPortFrom(ua.AddrPort().Addr().Unmap(), ua.AddrPort().Port())
+		if self := c.owner.self; self.own(dst.Addr()) {
+			if !self.mediaPort(dst.Port()) {
+				c.refused(dst)
+				return len(p), nil // dropped, as a firewall would
+			}
+			if self.Translate != nil {
+				if l, ok := self.Translate(dst.Addr()); ok {
+					local := netip.AddrPortFrom(l, dst.Port())
+					c.translated.Store(local, dst)
+					to = net.UDPAddrFromAddrPort(local)
+				}
+			}
+		}
+	}
 	if !c.out.allow(len(p), time.Now()) {
 		c.dropped.Add(1)
 		return len(p), nil // dropped like on a congested link, not an error
@@ -200,9 +233,19 @@ func (c *relayConn) Close() error {
 		t.packetsOut.Add(c.packetsOut.Swap(0))
 		t.bytesOut.Add(c.bytesOut.Swap(0))
 		t.dropped.Add(c.dropped.Swap(0))
+		t.droppedSelf.Add(c.droppedSelf.Swap(0))
 		c.closeErr = c.PacketConn.Close()
 	})
 	return c.closeErr
+}
+
+// refused counts a packet to or from a port of the node's own that is not
+// a media port, and logs the first of each allocation.
+func (c *relayConn) refused(peer netip.AddrPort) {
+	if c.droppedSelf.Add(1) == 1 {
+		c.owner.log.Info("turn: relay to this node refused", "peer", peer.String(), "class", ClassSelf,
+			"user", c.user, "reason", "only the bridge's media port may be reached on the node's own addresses")
+	}
 }
 
 func (c *relayConn) permits(ip netip.Addr) bool {

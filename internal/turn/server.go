@@ -66,6 +66,7 @@ func New(cfg Config) (_ *Server, err error) {
 			MinPort:      cfg.RelayMinPort,
 			MaxPort:      cfg.RelayMaxPort,
 		},
+		self:       cfg.Self,
 		maxPerUser: cfg.MaxAllocationsPerUser,
 		bitrate:    cfg.MaxBitrate,
 		log:        log,

@@ -16,6 +16,9 @@ type Stats struct {
 	PacketsFromPeers, BytesFromPeers uint64
 	// DroppedOverRate counts packets dropped by the per-allocation bitrate cap.
 	DroppedOverRate uint64
+	// DroppedToSelf counts packets dropped because they went to (or came
+	// from) a port of the node's own that is not a media port.
+	DroppedToSelf uint64
 }
 
 // AuthRefusals counts refused credentials by reason.
@@ -36,7 +39,7 @@ type totals struct {
 	expired, malformed, forged, realm atomic.Uint64
 	refusedQuota, refusedPeers        atomic.Uint64
 	packetsIn, bytesIn, packetsOut    atomic.Uint64
-	bytesOut, dropped                 atomic.Uint64
+	bytesOut, dropped, droppedSelf    atomic.Uint64
 }
 
 // Stats adds the open allocations' counters to the totals. Each allocation
@@ -56,6 +59,7 @@ func (s *Server) Stats() Stats {
 		PacketsFromPeers: t.packetsIn.Load(),
 		BytesFromPeers:   t.bytesIn.Load(),
 		DroppedOverRate:  t.dropped.Load(),
+		DroppedToSelf:    t.droppedSelf.Load(),
 	}
 	for _, c := range s.relays.active() {
 		st.AllocationsActive++
@@ -64,6 +68,7 @@ func (s *Server) Stats() Stats {
 		st.PacketsFromPeers += c.packetsIn.Load()
 		st.BytesFromPeers += c.bytesIn.Load()
 		st.DroppedOverRate += c.dropped.Load()
+		st.DroppedToSelf += c.droppedSelf.Load()
 	}
 	return st
 }

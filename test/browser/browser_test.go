@@ -49,6 +49,15 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
+	return startBrowser(t, "")
+}
+
+// startBrowser starts Chromium, in the network namespace netns when it is
+// not "" (a client on another host, as far as the kernel is concerned).
+// chromedp talks to it over a pipe (file descriptors 3 and 4), which `ip
+// netns exec` passes on.
+func startBrowser(t *testing.T, netns string) *browser {
+	t.Helper()
 	deadline.Arm(t, deadline.Default)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
@@ -77,6 +86,16 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-background-timer-throttling", true),
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 		chromedp.WindowSize(960, 600),
+	}
+	if netns != "" {
+		ip, err := exec.LookPath("ip")
+		if err != nil {
+			t.Fatalf("Chromium in namespace %s: %v", netns, err)
+		}
+		opts = append(opts, chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			cmd.Args = append([]string{ip, "netns", "exec", netns, cmd.Path}, cmd.Args[1:]...)
+			cmd.Path = ip
+		}))
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)

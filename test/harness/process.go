@@ -107,14 +107,15 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// StartProcess runs `parley serve` with args plus a free --listen port and a
-// temporary --data-dir, and waits until /healthz answers. The process is
-// killed when the test ends; its log is printed if the test failed.
+// StartProcess runs `parley serve` with args plus a free --listen port on
+// loopback, --media-loopback and a temporary --data-dir, and waits until
+// /healthz answers. The process is killed when the test ends; its log is
+// printed if the test failed.
 func StartProcess(t testing.TB, name string, args ...string) *Process {
 	t.Helper()
 	deadline.Arm(t, deadline.Default)
 	port := FreePort(t)
-	args = append([]string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--data-dir", t.TempDir(), "--node-id", name}, args...)
+	args = append([]string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--media-loopback", "--data-dir", t.TempDir(), "--node-id", name}, args...)
 	p := &Process{Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", port), out: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
