@@ -6,14 +6,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,7 +22,6 @@ import (
 
 	"github.com/parley/parley/client"
 	"github.com/parley/parley/internal/config"
-	"github.com/parley/parley/internal/edge"
 	"github.com/parley/parley/internal/node"
 	"github.com/parley/parley/internal/synth"
 	"github.com/parley/parley/internal/web"
@@ -35,37 +31,12 @@ import (
 
 const testTURNSecret = "edge-test-secret-0123456789"
 
-// certFiles writes a self-signed certificate for 127.0.0.1 and localhost
-// to PEM files and returns them with a pool that trusts it.
-func certFiles(t testing.TB) (certFile, keyFile string, roots *x509.CertPool) {
-	t.Helper()
-	cert, err := edge.SelfSigned(nil, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	roots = x509.NewCertPool()
-	roots.AddCert(cert.Leaf)
-	return certFile, keyFile, roots
-}
-
 // edgeConfig is a node with the one TLS port on loopback (a certificate
 // from files), the embedded TURN server on UDP and TCP, and TURN allowed
 // to relay to loopback, where the bridge is.
 func edgeConfig(t testing.TB) (config.Config, *x509.CertPool) {
 	cfg := harness.Config(t)
-	certFile, keyFile, roots := certFiles(t)
+	certFile, keyFile, roots := harness.CertFiles(t)
 	cfg.TLSListen = "127.0.0.1:0"
 	cfg.TLSCert, cfg.TLSKey = certFile, keyFile
 	cfg.TURNSecret = testTURNSecret

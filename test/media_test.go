@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parley/parley/protocol"
+	"github.com/parley/parley/test/harness"
 	"github.com/parley/parley/test/netsim"
 )
 
@@ -19,6 +20,7 @@ func stage(source string) protocol.Constraints {
 // source without sustained loss, and moves up within 10 s of the limit
 // being lifted.
 func TestBandwidthLimitedReceiver(t *testing.T) {
+	harness.Quiet(t)
 	n := startNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -80,6 +82,7 @@ func TestBandwidthLimitedReceiver(t *testing.T) {
 // With 3% random loss on the receiver's link, at least 95% of the lost
 // video packets are recovered by retransmission.
 func TestLossRecovery(t *testing.T) {
+	harness.Quiet(t)
 	n := startNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -159,6 +162,7 @@ func TestLossRecovery(t *testing.T) {
 // last-N = 2 forwards exactly two video sources; constraints of 180p make
 // the bridge forward the low layer.
 func TestLastNAndConstraints(t *testing.T) {
+	harness.Quiet(t)
 	n := startNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -198,6 +202,7 @@ func TestLastNAndConstraints(t *testing.T) {
 // After layer switches the received stream is continuous: no sequence
 // gaps, each switch lands on a keyframe, picture ids follow on.
 func TestLayerSwitchContinuity(t *testing.T) {
+	harness.Quiet(t)
 	n := startNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -301,6 +306,7 @@ func prevHeight(rx []rxPacket) int {
 // becomes dominant within 1.5 s; bursts of noise under 300 ms do not take
 // the floor.
 func TestDominantSpeaker(t *testing.T) {
+	harness.Quiet(t)
 	n := startNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

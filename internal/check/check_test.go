@@ -3,11 +3,16 @@ package check
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 
 	"github.com/parley/parley/internal/turn"
 	"github.com/parley/parley/protocol"
@@ -186,5 +191,54 @@ func TestBadURL(t *testing.T) {
 		if _, err := Run(context.Background(), Options{URL: u}); err == nil {
 			t.Errorf("%q: no error", u)
 		}
+	}
+}
+
+// What the bridge offered is in the error of a path that failed, and the
+// advice reads it: loopback only means the server lacks --public-ip; an
+// address means it may be the wrong one.
+func TestOfferedAdvice(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		offered []string
+		want    string
+	}{
+		{"nothing", nil, "offered no address for this path"},
+		{"loopback only", []string{"127.0.0.1 udp 10000", "::1 udp 10000"}, "only loopback addresses"},
+		{"an address", []string{"203.0.113.7 udp 10000"}, "The bridge offered 203.0.113.7 udp 10000: if that is not the server's address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := fmt.Errorf("check: %w", &noMediaError{timeout: time.Second, offered: tc.offered})
+			if got := offeredAdvice(err); !strings.Contains(got, tc.want) || !strings.Contains(got, "--public-ip") && tc.offered != nil {
+				t.Errorf("advice %q, want it to say %q and name --public-ip", got, tc.want)
+			}
+		})
+	}
+	if got := offeredAdvice(errors.New("refused")); got != "" {
+		t.Errorf("advice %q for an error without offered addresses", got)
+	}
+}
+
+// The bridge's candidates are read from the SDP it sent: address,
+// transport and port, the type where it is not host.
+func TestOffered(t *testing.T) {
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	sdp := "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n" +
+		"c=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n" +
+		"a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n" +
+		"a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\n" +
+		"a=candidate:1 1 udp 2130706431 203.0.113.7 10000 typ host\r\n" +
+		"a=candidate:2 1 tcp 1671430143 203.0.113.7 443 typ host tcptype passive\r\n" +
+		"a=candidate:3 1 UDP 16777215 198.51.100.9 50000 typ relay raddr 0.0.0.0 rport 0\r\n"
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"203.0.113.7 udp 10000", "203.0.113.7 tcp 443", "198.51.100.9 udp 50000 (relay)"}
+	if got := offered(pc); !slices.Equal(got, want) {
+		t.Errorf("offered %q, want %q", got, want)
 	}
 }

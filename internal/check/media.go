@@ -102,28 +102,39 @@ func (e *noMediaError) Error() string {
 	return fmt.Sprintf("media did not connect within %s to the bridge's %s", e.timeout, strings.Join(e.offered, ", "))
 }
 
-// offered lists the bridge's candidates in pc's remote description.
+// offered lists the bridge's candidates: those in pc's remote description
+// and those it trickled (pc's remote-candidate stats), as "203.0.113.7 udp
+// 10000", with the type where it is not host. Peer-reflexive candidates are
+// what the client learnt, not what the bridge offered.
 func offered(pc *webrtc.PeerConnection) []string {
-	if pc == nil || pc.RemoteDescription() == nil {
+	if pc == nil {
 		return nil
 	}
 	var out []string
-	for _, line := range strings.Split(pc.RemoteDescription().SDP, "\n") {
-		v, ok := strings.CutPrefix(strings.TrimSpace(line), "a=candidate:")
-		if !ok {
-			continue
+	add := func(addr, transport, port, typ string) {
+		c := addr + " " + strings.ToLower(transport) + " " + port
+		if typ != "host" {
+			c += " (" + typ + ")"
 		}
-		// foundation component transport priority address port "typ" type
-		f := strings.Fields(v)
-		if len(f) < 8 {
-			continue
-		}
-		c := f[4] + " " + strings.ToLower(f[2]) + " " + f[5]
-		if f[7] != "host" {
-			c += " (" + f[7] + ")"
-		}
-		if !slices.Contains(out, c) {
+		if typ != "prflx" && !slices.Contains(out, c) {
 			out = append(out, c)
+		}
+	}
+	if d := pc.RemoteDescription(); d != nil {
+		for _, line := range strings.Split(d.SDP, "\n") {
+			v, ok := strings.CutPrefix(strings.TrimSpace(line), "a=candidate:")
+			if !ok {
+				continue
+			}
+			// foundation component transport priority address port "typ" type
+			if f := strings.Fields(v); len(f) >= 8 {
+				add(f[4], f[2], f[5], f[7])
+			}
+		}
+	}
+	for _, st := range pc.GetStats() {
+		if c, ok := st.(webrtc.ICECandidateStats); ok && c.Type == webrtc.StatsTypeRemoteCandidate {
+			add(c.IP, c.Protocol, strconv.Itoa(int(c.Port)), c.CandidateType.String())
 		}
 	}
 	return out

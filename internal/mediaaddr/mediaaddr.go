@@ -98,8 +98,9 @@ func (p Plan) String() string {
 type Options struct {
 	// Public are the --public-ip entries: "P" or "P/LOCAL".
 	Public []string
-	// Listen is --listen's address when it names one (invalid for all
-	// addresses). A node that serves HTTP on one address takes media there.
+	// Listen is the address the node serves on when --listen or
+	// --tls-listen names one (invalid for all addresses). A node that
+	// serves on one address takes media there.
 	Listen netip.Addr
 	// Loopback asks for loopback candidates too (clients on this host).
 	Loopback bool

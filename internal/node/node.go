@@ -262,9 +262,16 @@ func planMedia(cfg config.Config) (mediaaddr.Plan, error) {
 		return mediaaddr.Plan{}, err
 	}
 	o := mediaaddr.Options{Public: cfg.PublicIP, Loopback: cfg.MediaLoopback}
-	if h, _, err := net.SplitHostPort(cfg.Listen); err == nil && h != "" {
-		if a, err := netip.ParseAddr(h); err == nil {
+	// The address the node serves on, where one is named: --listen's, else
+	// --tls-listen's (a node behind a proxy listens on loopback).
+	for _, l := range []string{cfg.Listen, cfg.TLSListen} {
+		h, _, err := net.SplitHostPort(l)
+		if err != nil || h == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(h); err == nil && !a.IsUnspecified() && !a.IsLoopback() {
 			o.Listen = a
+			break
 		}
 	}
 	p, err := mediaaddr.Resolve(o, host)

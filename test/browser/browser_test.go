@@ -58,6 +58,7 @@ func newBrowser(t *testing.T) *browser {
 // netns exec` passes on.
 func startBrowser(t *testing.T, netns string) *browser {
 	t.Helper()
+	harness.Quiet(t)
 	deadline.Arm(t, deadline.Default)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
@@ -238,6 +239,8 @@ type stats map[string]struct {
 	AudioPacketsReceived float64 `json:"audioPacketsReceived"`
 	ScreenFramesDecoded  float64 `json:"screenFramesDecoded"`
 	FrameHeight          float64 `json:"frameHeight"`
+	VideoPacketsReceived float64 `json:"videoPacketsReceived"`
+	VideoPacketsLost     float64 `json:"videoPacketsLost"`
 }
 
 // readStats reads window.parley.stats().

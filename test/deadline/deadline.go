@@ -27,8 +27,15 @@ const module = "github.com/parley/parley/"
 
 var (
 	mu    sync.Mutex
-	armed = map[string]bool{}
+	armed = map[string]*deadline{}
 )
+
+// deadline is an armed test's: when it expires and what it was given.
+type deadline struct {
+	timer *time.Timer
+	at    time.Time
+	d     time.Duration
+}
 
 // Arm gives the test d to finish, cleanups included. Only the first call
 // for a test counts, so helpers may arm the test they are called for. Call
@@ -38,33 +45,58 @@ func Arm(t testing.TB, d time.Duration) {
 	name := t.Name()
 	mu.Lock()
 	defer mu.Unlock()
-	if armed[name] || armedParent(name) {
+	if covering(name) != "" {
 		return
 	}
-	armed[name] = true
-	timer := time.AfterFunc(d, func() { expire(name, d) })
+	dl := &deadline{at: time.Now().Add(d), d: d}
+	dl.timer = time.AfterFunc(d, func() { expire(name, dl) })
+	armed[name] = dl
 	t.Cleanup(func() {
-		timer.Stop()
 		mu.Lock()
+		dl.timer.Stop()
 		delete(armed, name)
 		mu.Unlock()
 	})
 }
 
-// armedParent reports whether a test that contains the named subtest is
-// armed already: its deadline covers the subtest.
-func armedParent(name string) bool {
+// Extend moves the deadline that covers the test (its own or an
+// enclosing test's) by extra: for time spent waiting for something that
+// is not the test's to do, such as a turn on a shared machine.
+func Extend(t testing.TB, extra time.Duration) {
+	mu.Lock()
+	defer mu.Unlock()
+	name := covering(t.Name())
+	if name == "" {
+		return
+	}
+	dl := armed[name]
+	if !dl.timer.Stop() {
+		return // expiring already
+	}
+	dl.at, dl.d = dl.at.Add(extra), dl.d+extra
+	dl.timer = time.AfterFunc(time.Until(dl.at), func() { expire(name, dl) })
+}
+
+// covering is the armed test whose deadline covers the named one: itself
+// or a test that contains it; "" when none is armed.
+func covering(name string) string {
+	if armed[name] != nil {
+		return name
+	}
 	for i := strings.LastIndexByte(name, '/'); i > 0; i = strings.LastIndexByte(name[:i], '/') {
-		if armed[name[:i]] {
-			return true
+		if armed[name[:i]] != nil {
+			return name[:i]
 		}
 	}
-	return false
+	return ""
 }
 
 // expire reports the hung test and ends the test binary: a test goroutine
 // that never returns cannot be failed any other way.
-func expire(name string, d time.Duration) {
+func expire(name string, dl *deadline) {
+	mu.Lock()
+	d := dl.d
+	mu.Unlock()
 	buf := make([]byte, 8<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	fmt.Fprintf(os.Stderr, "\n--- DEADLINE: %s did not finish within %v. Goroutines in Parley's code:\n%s\n", name, d, Condense(buf))

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -72,7 +73,13 @@ func NATS(t testing.TB) (string, *server.Server) {
 // FreePort returns a TCP port free on loopback now.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return FreePortOn(t, "127.0.0.1")
+}
+
+// FreePortOn is a TCP port free on host at the moment.
+func FreePortOn(t testing.TB, host string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +90,7 @@ func FreePort(t testing.TB) int {
 // Process is a parley node running as its own process.
 type Process struct {
 	Name string
-	URL  string // http://127.0.0.1:port
+	URL  string // http://host:port
 	cmd  *exec.Cmd
 	out  *lockedBuffer
 	done chan struct{}
@@ -113,10 +120,18 @@ func (l *lockedBuffer) String() string {
 // printed if the test failed.
 func StartProcess(t testing.TB, name string, args ...string) *Process {
 	t.Helper()
+	return StartProcessOn(t, "127.0.0.1", name, append([]string{"--media-loopback"}, args...)...)
+}
+
+// StartProcessOn runs `parley serve` like StartProcess, listening on host
+// (an address of this machine, such as one a test/netns lab gave it)
+// rather than on loopback, and without --media-loopback.
+func StartProcessOn(t testing.TB, host, name string, args ...string) *Process {
+	t.Helper()
 	deadline.Arm(t, deadline.Default)
-	port := FreePort(t)
-	args = append([]string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--media-loopback", "--data-dir", t.TempDir(), "--node-id", name}, args...)
-	p := &Process{Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", port), out: &lockedBuffer{}, done: make(chan struct{})}
+	addr := net.JoinHostPort(host, strconv.Itoa(FreePortOn(t, host)))
+	args = append([]string{"serve", "--listen", addr, "--data-dir", t.TempDir(), "--node-id", name}, args...)
+	p := &Process{Name: name, URL: "http://" + addr, out: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {

@@ -148,6 +148,14 @@ func (l *Lab) namespace(label string) (string, error) {
 		return "", err
 	}
 	l.made("namespace "+name, name, func() error { return removeNamespace(name) })
+	// The lab is IPv4. With IPv6 on, each link would get a link-local
+	// address a second or two after it came up (once duplicate address
+	// detection ends): a network change to a browser in the namespace,
+	// which aborts the page it is loading (net::ERR_NETWORK_CHANGED).
+	if err := run("ip", "netns", "exec", name, "sh", "-c",
+		"echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6"); err != nil {
+		return name, err
+	}
 	return name, run("ip", "-n", name, "link", "set", "lo", "up")
 }
 

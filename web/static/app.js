@@ -46,12 +46,14 @@
  *   [data-notice="<kind>"]        a toast in #toasts: muted, unmute-request (its button[data-action="unmute"]
  *                                 turns the device on), moderator, error
  *   await window.parley.stats()   {<participant id>: {framesDecoded, audioPacketsReceived,
- *                                 screenFramesDecoded, frameHeight}} for each other participant,
+ *                                 screenFramesDecoded, frameHeight, videoPacketsReceived,
+ *                                 videoPacketsLost}} for each other participant,
  *                                 summed over the inbound-rtp reports of pc.getStats(); a report
  *                                 belongs to the participant whose stream (streams[0].id at
  *                                 ontrack) last received its track. framesDecoded counts camera
  *                                 frames, screenFramesDecoded screen share frames, frameHeight is
- *                                 the height of the last camera frame (0 before any)
+ *                                 the height of the last camera frame (0 before any); the video
+ *                                 packet counts are the camera's (RTCInboundRtpStreamStats)
  *   window.parley.layout          "stage" | "grid": the layout in use (also <body data-layout>)
  *   window.parley.stage()         the source id on the stage ("<participant>-video" or
  *                                 "<participant>-screen"), or null in the grid layout
