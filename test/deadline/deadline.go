@@ -59,22 +59,33 @@ func Arm(t testing.TB, d time.Duration) {
 	})
 }
 
-// Extend moves the deadline that covers the test (its own or an
-// enclosing test's) by extra: for time spent waiting for something that
-// is not the test's to do, such as a turn on a shared machine.
-func Extend(t testing.TB, extra time.Duration) {
+// Hold stops the clock of the deadline that covers the test until the
+// returned function is called: for a wait that is not the test's own
+// doing, such as its turn on a shared machine. A wait that never ends is
+// bounded by the caller.
+func Hold(t testing.TB) (resume func()) {
 	mu.Lock()
 	defer mu.Unlock()
 	name := covering(t.Name())
 	if name == "" {
-		return
+		return func() {}
 	}
 	dl := armed[name]
 	if !dl.timer.Stop() {
-		return // expiring already
+		return func() {} // expiring already
 	}
-	dl.at, dl.d = dl.at.Add(extra), dl.d+extra
-	dl.timer = time.AfterFunc(time.Until(dl.at), func() { expire(name, dl) })
+	left := time.Until(dl.at)
+	start := time.Now()
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if armed[name] != dl {
+			return // the test ended meanwhile
+		}
+		waited := time.Since(start)
+		dl.at, dl.d = time.Now().Add(left), dl.d+waited
+		dl.timer = time.AfterFunc(left, func() { expire(name, dl) })
+	}
 }
 
 // covering is the armed test whose deadline covers the named one: itself

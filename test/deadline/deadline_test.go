@@ -86,30 +86,31 @@ func TestArmStopsWithTheTest(t *testing.T) {
 	}
 }
 
-// Extend moves the deadline of the test that covers a subtest; the
-// message names what the test was given in all.
-func TestExtend(t *testing.T) {
-	if os.Getenv("DEADLINE_CHILD") == "extend" {
-		Arm(t, 100*time.Millisecond)
-		t.Run("sub", func(t *testing.T) {
-			Extend(t, 400*time.Millisecond)
-			time.Sleep(300 * time.Millisecond) // past the first deadline, within the extended one
-		})
+// Hold stops the clock: a test held past its deadline is not ended, and
+// the time left runs on after it resumes.
+func TestHold(t *testing.T) {
+	if os.Getenv("DEADLINE_CHILD") == "hold" {
+		Arm(t, 200*time.Millisecond)
+		resume := Hold(t)
+		time.Sleep(400 * time.Millisecond) // held: past the deadline, nothing happens
+		resume()
 		var wg sync.WaitGroup
 		wg.Add(1)
 		blockHere(make(chan struct{}), &wg)
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestExtend$", "-test.timeout=2m", "-test.v")
-	cmd.Env = append(os.Environ(), "DEADLINE_CHILD=extend")
+	start := time.Now()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHold$", "-test.timeout=2m")
+	cmd.Env = append(os.Environ(), "DEADLINE_CHILD=hold")
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
 		t.Fatalf("the hung child ended with %v, want exit status 3\n%s", err, out)
 	}
-	for _, want := range []string{"--- DEADLINE: TestExtend did not finish within 500ms", "test/deadline.blockHere"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("the child's output lacks %q:\n%s", want, out)
-		}
+	if took := time.Since(start); took < 550*time.Millisecond {
+		t.Errorf("the child ended after %v: the held 400 ms counted against its 200 ms", took)
+	}
+	if !strings.Contains(string(out), "test/deadline.blockHere") {
+		t.Errorf("the child's output lacks the blocked goroutine:\n%s", out)
 	}
 }
