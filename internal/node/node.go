@@ -63,10 +63,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 	log = log.With("node", cfg.NodeID)
 	n = &Node{cfg: cfg, log: log, served: make(chan error, 1), drainStarted: make(chan struct{}), drained: make(chan struct{}), closing: make(chan struct{})}
 	n.mediaPorts.Store(&[]uint16{})
+	started := n // the error returns below set n to nil
 	defer func() {
 		if err != nil {
-			n.Close()
-			n = nil
+			started.Close()
 		}
 	}()
 
