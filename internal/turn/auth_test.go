@@ -143,7 +143,9 @@ func TestCredentialsRefused(t *testing.T) {
 // makes no new allocation.
 func TestExpiryGatesAllocateOnly(t *testing.T) {
 	s, _ := testServer(t, Config{})
-	user, pass := Credentials(testSecret, "alice", 1*time.Second, time.Now())
+	// The username holds whole seconds: 3 s leave at least 2 for the
+	// first allocation on a busy machine.
+	user, pass := Credentials(testSecret, "alice", 3*time.Second, time.Now())
 	c := newRawClient(t, s.Addrs().UDP, user, pass)
 	if code := c.allocate(""); code != 0 {
 		t.Fatalf("Allocate: code %d", code)

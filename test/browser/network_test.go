@@ -49,7 +49,7 @@ func labNode(t *testing.T, addr netip.Addr, mutate func(*config.Config)) *node.N
 	cfg := harness.Config(t)
 	cfg.Listen = net.JoinHostPort(addr.String(), "0")
 	cfg.TLSListen = net.JoinHostPort(addr.String(), "0")
-	cfg.MediaLoopback = false
+	cfg.PublicIP, cfg.MediaLoopback = nil, false
 	// A fixed media port, as in production: every local socket of the
 	// bridge is on the same port, and only a candidate backed by the right
 	// one is answered from the address the client sent to. (Free ports
@@ -365,27 +365,38 @@ func TestBranchSlowDownlink(t *testing.T) {
 		}
 		return nil
 	})
+	// Then 10 s, second by second. Sustained loss is what a layer above
+	// the link's rate causes: packets lost second after second, a third or
+	// more of them. What a well-fitted layer still loses is a keyframe's
+	// burst, or a probe, overflowing the token bucket's shallow queue
+	// (50 ms) now and then: up to 5.3% of a 5 s window was measured under
+	// a CPU hog, in one or two seconds of it.
 	time.Sleep(3 * time.Second)
-	st0, err := bob.readStats()
+	prev, err := bob.readStats()
 	must(t, err)
-	time.Sleep(5 * time.Second)
-	st1, err := bob.readStats()
-	must(t, err)
-	a0, a1 := st0[annID], st1[annID]
-	got, lost := a1.VideoPacketsReceived-a0.VideoPacketsReceived, a1.VideoPacketsLost-a0.VideoPacketsLost
-	t.Logf("at 1 Mbit/s: Ann at height %v, %v video packets in 5 s, %v lost", a1.FrameHeight, got, lost)
-	if a1.FrameHeight == 0 || a1.FrameHeight >= 720 {
-		t.Errorf("Bob gets Ann at height %v in the window, want a layer below 720", a1.FrameHeight)
+	var got, lost float64
+	var lossySeconds []int
+	for sec := range 10 {
+		time.Sleep(time.Second)
+		cur, err := bob.readStats()
+		must(t, err)
+		a0, a1 := prev[annID], cur[annID]
+		if a1.FrameHeight == 0 || a1.FrameHeight >= 720 {
+			t.Errorf("second %d: Bob gets Ann at height %v, want a layer below 720", sec, a1.FrameHeight)
+		}
+		got += a1.VideoPacketsReceived - a0.VideoPacketsReceived
+		if l := a1.VideoPacketsLost - a0.VideoPacketsLost; l > 0 {
+			lost += l
+			lossySeconds = append(lossySeconds, sec)
+		}
+		prev = cur
 	}
+	t.Logf("at 1 Mbit/s: Ann at height %v; in 10 s %v video packets, %v lost, in seconds %v", prev[annID].FrameHeight, got, lost, lossySeconds)
 	if got == 0 {
 		t.Fatal("no video from Ann reached Bob in the window")
 	}
-	// Sustained loss is what a layer above the link's rate causes: a third
-	// or more of the packets. What remains below it is a keyframe's burst
-	// overflowing the shallow queue of the token bucket (50 ms) now and
-	// then: up to 2.6% in a 5 s window was measured, so 5% is the bound.
-	if rate := lost / (got + lost); rate > 0.05 {
-		t.Errorf("Bob lost %.1f%% of Ann's video packets at 1 Mbit/s, want under 5%%", rate*100)
+	if rate := lost / (got + lost); rate > 0.05 || len(lossySeconds) > 5 {
+		t.Errorf("Bob lost %.1f%% of Ann's video packets at 1 Mbit/s, in %d seconds of 10: sustained loss", rate*100, len(lossySeconds))
 	}
 	// What Bob's tile shows is the smaller picture.
 	var shown float64

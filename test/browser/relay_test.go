@@ -18,7 +18,6 @@ func onePortNode(t *testing.T, mutate func(*config.Config)) (*node.Node, string)
 	t.Helper()
 	cfg := harness.Config(t)
 	cfg.TLSListen = "127.0.0.1:0"
-	cfg.PublicIP = []string{"127.0.0.1"} // relays on loopback too, not at the host's other addresses
 	cfg.TURNSecret = "browser-test-secret-0123456789"
 	cfg.TURNAllowPeers = []string{"127.0.0.1"}
 	if mutate != nil {

@@ -18,13 +18,16 @@ import (
 // test's output, shown when the test fails.
 func Logger(t testing.TB) *slog.Logger { return testlog.New(t) }
 
-// Config is a node configuration on loopback (media candidates on loopback
-// too) with free ports and a temporary data directory.
+// Config is a node configuration on loopback (media on loopback only) with
+// free ports and a temporary data directory.
 func Config(t testing.TB) config.Config {
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.UDPPort = 0
-	cfg.MediaLoopback = true // the clients are on this host
+	// Media on loopback only: the clients are on this host, and the host's
+	// other addresses come and go with other tests' namespaces.
+	cfg.PublicIP = []string{"127.0.0.1"}
+	cfg.MediaLoopback = true
 	cfg.DataDir = t.TempDir()
 	return cfg
 }

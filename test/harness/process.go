@@ -115,12 +115,12 @@ func (l *lockedBuffer) String() string {
 }
 
 // StartProcess runs `parley serve` with args plus a free --listen port on
-// loopback, --media-loopback and a temporary --data-dir, and waits until
+// loopback, media on loopback only and a temporary --data-dir, and waits until
 // /healthz answers. The process is killed when the test ends; its log is
 // printed if the test failed.
 func StartProcess(t testing.TB, name string, args ...string) *Process {
 	t.Helper()
-	return StartProcessOn(t, "127.0.0.1", name, append([]string{"--media-loopback"}, args...)...)
+	return StartProcessOn(t, "127.0.0.1", name, append([]string{"--public-ip", "127.0.0.1", "--media-loopback"}, args...)...)
 }
 
 // StartProcessOn runs `parley serve` like StartProcess, listening on host
