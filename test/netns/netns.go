@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/parley/parley/test/harness"
 )
 
 // Bounds on every wait the package makes: one command of ip, nft or tc, and
@@ -71,6 +73,11 @@ func New(t testing.TB) *Lab {
 	if err := probe(); err != nil {
 		skipLoudly(t, err)
 	}
+	// Adding and removing links in the host's namespace is a network
+	// change to every browser there, which aborts what it is loading
+	// (net::ERR_NETWORK_CHANGED): a lab is made and removed while no
+	// browser test runs (harness.Quiet, released after the lab's cleanup).
+	harness.Quiet(t)
 	for _, err := range sweep() {
 		t.Logf("netns: sweeping leftovers of dead test processes: %v", err)
 	}
