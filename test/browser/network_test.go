@@ -369,8 +369,9 @@ func TestBranchSlowDownlink(t *testing.T) {
 	// the link's rate causes: packets lost second after second, a third or
 	// more of them. What a well-fitted layer still loses is a keyframe's
 	// burst, or a probe, overflowing the token bucket's shallow queue
-	// (50 ms) now and then: up to 5.3% of a 5 s window was measured under
-	// a CPU hog, in one or two seconds of it.
+	// (50 ms) now and then: measured under a CPU hog, bursts in one to
+	// three seconds of the ten, the largest 31 packets (8.3% of the
+	// window) in one second.
 	time.Sleep(3 * time.Second)
 	prev, err := bob.readStats()
 	must(t, err)
@@ -402,7 +403,7 @@ func TestBranchSlowDownlink(t *testing.T) {
 	if got == 0 {
 		t.Fatal("no video from Ann reached Bob in the window")
 	}
-	if rate := lost / (got + lost); rate > 0.05 || len(lossySeconds) > 5 {
+	if rate := lost / (got + lost); rate > 0.2 || len(lossySeconds) > 4 {
 		t.Errorf("Bob lost %.1f%% of Ann's video packets at 1 Mbit/s, in %d seconds of 10: sustained loss", rate*100, len(lossySeconds))
 	}
 	// What Bob's tile shows is the smaller picture.
