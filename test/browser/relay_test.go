@@ -32,26 +32,7 @@ func onePortNode(t *testing.T, mutate func(*config.Config)) (*node.Node, string)
 func openMeeting(t *testing.T, b *browser, base, room, query string, names []string) []*tab {
 	t.Helper()
 	tabs := b.openAll(base, room, query, names)
-	eventually(t, 60*time.Second, "everyone decodes video and receives audio from the others", func() error {
-		for _, tb := range tabs {
-			if err := tb.inState("meeting"); err != nil {
-				return err
-			}
-			st, err := tb.readStats()
-			if err != nil {
-				return err
-			}
-			if len(st) != len(names)-1 {
-				return fmt.Errorf("%s sees %d others", tb.name, len(st))
-			}
-			for id, s := range st {
-				if s.FramesDecoded < 10 || s.AudioPacketsReceived < 10 {
-					return fmt.Errorf("%s has from %s: %+v", tb.name, id, s)
-				}
-			}
-		}
-		return nil
-	})
+	waitMeeting(t, tabs)
 	return tabs
 }
 
