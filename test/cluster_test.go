@@ -295,19 +295,7 @@ func TestEmbeddedCluster(t *testing.T) {
 	two := harness.StartProcess(t, "two", append(common, "--cluster-listen", fmt.Sprintf("127.0.0.1:%d", route2), "--cluster-peers", peer(route1))...)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	eventually(t, 30*time.Second, "both nodes ready", func() error {
-		for _, p := range []*harness.Process{one, two} {
-			resp, err := http.Get(p.URL + "/readyz")
-			if err != nil {
-				return err
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("%s: readyz %d", p.Name, resp.StatusCode)
-			}
-		}
-		return nil
-	})
+	harness.WaitReady(t, 30*time.Second, one, two)
 	x := joinMember(t, ctx, one.URL, "clustered", "x", memberOpts{camera: true})
 	y := joinMember(t, ctx, two.URL, "clustered", "y", memberOpts{camera: true})
 	meetMedia(t, 20*time.Second, x, y)

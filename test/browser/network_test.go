@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"strconv"
@@ -440,19 +439,7 @@ func TestBranchClusterMeeting(t *testing.T) {
 	}
 	base1, one := start("one", route1, route2)
 	base2, two := start("two", route2, route1)
-	eventually(t, 30*time.Second, "both nodes ready", func() error {
-		for _, p := range []*harness.Process{one, two} {
-			resp, err := http.Get(p.URL + "/readyz")
-			if err != nil {
-				return err
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("%s: readyz %d", p.Name, resp.StatusCode)
-			}
-		}
-		return nil
-	})
+	harness.WaitReady(t, 30*time.Second, one, two)
 	b := startBrowser(t, branch.Namespace())
 	tabs := []*tab{
 		b.open("Ann", base1+"/clustered?name=Ann&autojoin=1"),

@@ -188,3 +188,21 @@ func (p *Process) Wait(ctx context.Context) int {
 
 // Log returns what the process has written so far.
 func (p *Process) Log() string { return p.out.String() }
+
+// WaitReady waits until every process's /readyz answers 200.
+func WaitReady(t testing.TB, timeout time.Duration, procs ...*Process) {
+	t.Helper()
+	Eventually(t, timeout, "the nodes are ready", func() error {
+		for _, p := range procs {
+			resp, err := http.Get(p.URL + "/readyz")
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("%s: readyz %d", p.Name, resp.StatusCode)
+			}
+		}
+		return nil
+	})
+}
