@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -111,13 +110,9 @@ func TestCheckWithoutUDP(t *testing.T) {
 		t.Errorf("parley check --json: UDP %s, can call %v", it.Status, fromCmd.CanCall)
 	}
 
-	// Nothing listening: no call, exit status 1.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := fmt.Sprintf("https://%s", l.Addr())
-	_ = l.Close()
+	// Nothing listening (on a port reserved for this test): no call,
+	// exit status 1.
+	dead := fmt.Sprintf("https://127.0.0.1:%d", harness.FreePort(t))
 	cmd = exec.CommandContext(ctx, bin, "check", "--timeout", "2s", dead)
 	out, err := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code != 1 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/parley/parley/protocol"
 )
 
 // Three participants: each receives the others' audio and video; when one
@@ -28,7 +30,8 @@ func TestMeetingThreeParticipants(t *testing.T) {
 					continue
 				}
 				if v, a := p.count(q.s.ID(), "video"), p.count(q.s.ID(), "audio"); v < minVideo || a < minAudio {
-					return fmt.Errorf("%s has %d video and %d audio packets from %s", p.name, v, a, q.name)
+					return fmt.Errorf("%s has %d video and %d audio packets from %s (its video: %s)", p.name, v, a, q.name,
+						p.state(protocol.SourceID(q.s.ID(), protocol.SourceVideo)))
 				}
 			}
 		}

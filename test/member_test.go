@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -232,6 +233,26 @@ func (m *member) count(participant, kind string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.rx[protocol.SourceID(participant, kind)])
+}
+
+// state says, for a failure message, what a member knows of a source: if
+// its track arrived, what the bridge last said it forwards and the
+// downlink estimate.
+func (m *member) state(source string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	track := "no track"
+	if _, ok := m.ssrcs[source]; ok {
+		track = "track arrived"
+	}
+	fwd := "not forwarded"
+	if h, ok := m.forwarded[source]; ok {
+		fwd = fmt.Sprintf("forwarded at %dp", h)
+	}
+	if m.forwarded == nil {
+		fwd = "no forwarded-sources message"
+	}
+	return fmt.Sprintf("%s, %s, estimate %d bit/s", track, fwd, m.estimate)
 }
 
 // hasEnded reports whether the track of a participant's source ended.

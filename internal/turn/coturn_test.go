@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/pion/stun/v4"
+
+	"github.com/parley/parley/test/ports"
 )
 
 // coturn finds one of coturn's programs. The interop tests must run in CI,
@@ -184,22 +186,9 @@ func stunBinding(server net.Addr) bool {
 	return err == nil
 }
 
-// freePort finds a port free for both UDP and TCP on 127.0.0.1.
+// freePort is a port free for both UDP and TCP on 127.0.0.1, reserved
+// until t ends.
 func freePort(t *testing.T) int {
 	t.Helper()
-	for range 20 {
-		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(port))
-		_ = u.Close()
-		if err == nil {
-			_ = l.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
+	return ports.Reserve(t, "127.0.0.1")
 }

@@ -240,6 +240,7 @@ type stats map[string]struct {
 	ScreenFramesDecoded  float64 `json:"screenFramesDecoded"`
 	FrameHeight          float64 `json:"frameHeight"`
 	VideoPacketsReceived float64 `json:"videoPacketsReceived"`
+	VideoBytesReceived   float64 `json:"videoBytesReceived"`
 	VideoPacketsLost     float64 `json:"videoPacketsLost"`
 }
 

@@ -320,9 +320,10 @@ func branchRelay(t *testing.T, b *netns.Branch, n *node.Node, addr netip.Addr) b
 }
 
 // A branch whose downlink is 1 Mbit/s (tc tbf): its participant receives a
-// lower layer of the speaker on stage, without sustained loss, and the
-// tile shows the smaller picture; a participant on a clean branch gets
-// 720p of the same camera.
+// layer of the speaker on stage that fits the link (a lower one, unless a
+// loaded sender's top layer runs below the link's rate), without sustained
+// loss, and the tile shows the smaller picture; a participant on a clean
+// branch gets 720p of the same camera.
 func TestBranchSlowDownlink(t *testing.T) {
 	lab := netns.New(t)
 	addr := lab.LocalAddr()
@@ -356,11 +357,37 @@ func TestBranchSlowDownlink(t *testing.T) {
 		}
 		return nil
 	})
-	// Bob's estimate settles below what 720p needs; then a window of 5 s
-	// is measured.
-	eventually(t, 30*time.Second, "Bob, at 1 Mbit/s, gets a lower layer of Ann", func() error {
-		if h, err := height(bob); err != nil || h == 0 || h >= 720 {
+	// Whether Bob may get the top layer depends on its rate, which Cid
+	// measures: on a loaded machine Chrome's encoder can shrink its 720p
+	// layer to 500 kbit/s, which fits Bob's link, and forwarding it is
+	// right. Audio and headers leave about 900 kbit/s of 1 Mbit/s for video
+	// payload.
+	const linkVideo = 900_000
+	topRate := func(before, after stats) float64 {
+		c0, c1 := before[annID], after[annID]
+		if c1.FrameHeight < 720 {
+			return -1 // unknown: Cid was not at 720
+		}
+		return (c1.VideoBytesReceived - c0.VideoBytesReceived) * 8 / time.Second.Seconds()
+	}
+	// Bob's estimate settles: he gets a lower layer, or the top one while
+	// it fits.
+	eventually(t, 30*time.Second, "Bob, at 1 Mbit/s, gets a layer of Ann that fits", func() error {
+		c0, err := cid.readStats()
+		if err != nil {
+			return err
+		}
+		time.Sleep(time.Second)
+		c1, err := cid.readStats()
+		if err != nil {
+			return err
+		}
+		h, err := height(bob)
+		if err != nil || h == 0 {
 			return fmt.Errorf("Bob gets Ann at height %v (%v)", h, err)
+		}
+		if r := topRate(c0, c1); h >= 720 && (r < 0 || r > linkVideo) {
+			return fmt.Errorf("Bob gets Ann at height %v while the top layer runs at %.0f kbit/s", h, r/1000)
 		}
 		return nil
 	})
@@ -370,34 +397,49 @@ func TestBranchSlowDownlink(t *testing.T) {
 	// burst, or a probe, overflowing the token bucket's shallow queue
 	// (50 ms) now and then: measured under a CPU hog, bursts in one to
 	// three seconds of the ten, the largest 31 packets (8.3% of the
-	// window) in one second.
+	// window) in one second. A second counts against the bridge when Bob
+	// got no video, or the top layer while it ran above his link.
 	time.Sleep(3 * time.Second)
 	prev, err := bob.readStats()
 	must(t, err)
+	prevCid, err := cid.readStats()
+	must(t, err)
 	var got, lost float64
-	var lossySeconds, topSeconds []int
+	var lossySeconds, wrongSeconds, topTooFast []int
+	var atTop []string
 	for sec := range 10 {
 		time.Sleep(time.Second)
 		cur, err := bob.readStats()
 		must(t, err)
+		curCid, err := cid.readStats()
+		must(t, err)
 		a0, a1 := prev[annID], cur[annID]
-		if a1.FrameHeight == 0 || a1.FrameHeight >= 720 {
-			topSeconds = append(topSeconds, sec)
+		r := topRate(prevCid, curCid)
+		if r < 0 || r > linkVideo {
+			topTooFast = append(topTooFast, sec)
+		}
+		switch {
+		case a1.FrameHeight == 0:
+			wrongSeconds = append(wrongSeconds, sec)
+		case a1.FrameHeight >= 720:
+			atTop = append(atTop, fmt.Sprintf("%d: %.0f kbit/s", sec, r/1000))
+			if r < 0 || r > linkVideo {
+				wrongSeconds = append(wrongSeconds, sec)
+			}
 		}
 		got += a1.VideoPacketsReceived - a0.VideoPacketsReceived
 		if l := a1.VideoPacketsLost - a0.VideoPacketsLost; l > 0 {
 			lost += l
 			lossySeconds = append(lossySeconds, sec)
 		}
-		prev = cur
+		prev, prevCid = cur, curCid
 	}
-	t.Logf("at 1 Mbit/s: Ann at height %v; in 10 s %v video packets, %v lost, in seconds %v; at 720 (or none) in seconds %v",
-		prev[annID].FrameHeight, got, lost, lossySeconds, topSeconds)
-	// The allocator probes upwards now and then (on a loaded machine the
-	// sender's top layer can shrink below the link's rate for a while):
-	// a lower layer most of the time is what the promise is.
-	if len(topSeconds) > 3 {
-		t.Errorf("Bob got Ann at 720 (or nothing) in %d seconds of 10 at 1 Mbit/s, want a lower layer", len(topSeconds))
+	t.Logf("at 1 Mbit/s: Ann at height %v; in 10 s %v video packets, %v lost, in seconds %v; at 720 in seconds %v (with the top layer's rate); the top layer above the link in seconds %v",
+		prev[annID].FrameHeight, got, lost, lossySeconds, atTop, topTooFast)
+	// The allocator probes upwards now and then: a layer that fits most of
+	// the time is what the promise is.
+	if len(wrongSeconds) > 3 {
+		t.Errorf("Bob got no video, or Ann's top layer above his link's rate, in seconds %v of 10 at 1 Mbit/s", wrongSeconds)
 	}
 	if got == 0 {
 		t.Fatal("no video from Ann reached Bob in the window")
@@ -406,7 +448,11 @@ func TestBranchSlowDownlink(t *testing.T) {
 		t.Errorf("Bob lost %.1f%% of Ann's video packets at 1 Mbit/s, in %d seconds of 10: sustained loss", rate*100, len(lossySeconds))
 	}
 	// What Bob's tile shows is the smaller picture (once a probe upwards,
-	// if one is under way, has come back).
+	// if one is under way, has come back), when the top layer did not fit.
+	if len(topTooFast) < 7 {
+		t.Logf("the top layer fit Bob's link in %d seconds of 10: his tile may show it", 10-len(topTooFast))
+		return
+	}
 	eventually(t, 10*time.Second, "Bob's tile of Ann shows the lower layer", func() error {
 		var shown float64
 		if err := bob.eval(fmt.Sprintf(`document.querySelector('[data-source-id="%s-video"] video').videoHeight`, annID), &shown); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/parley/parley/test/deadline"
+	"github.com/parley/parley/test/ports"
 )
 
 var (
@@ -76,15 +77,11 @@ func FreePort(t testing.TB) int {
 	return FreePortOn(t, "127.0.0.1")
 }
 
-// FreePortOn is a TCP port free on host at the moment.
+// FreePortOn is a port free on host for TCP and UDP, which no other test
+// process is handed until t ends (see test/ports).
 func FreePortOn(t testing.TB, host string) int {
 	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports.Reserve(t, host)
 }
 
 // Process is a parley node running as its own process.

@@ -47,7 +47,7 @@
  *                                 turns the device on), moderator, error
  *   await window.parley.stats()   {<participant id>: {framesDecoded, audioPacketsReceived,
  *                                 screenFramesDecoded, frameHeight, videoPacketsReceived,
- *                                 videoPacketsLost}} for each other participant,
+ *                                 videoBytesReceived, videoPacketsLost}} for each other participant,
  *                                 summed over the inbound-rtp reports of pc.getStats(); a report
  *                                 belongs to the participant whose stream (streams[0].id at
  *                                 ontrack) last received its track. framesDecoded counts camera

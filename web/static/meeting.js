@@ -167,12 +167,12 @@ export class Meeting {
   /**
    * Sums inbound-rtp stats per remote participant, for window.parley.stats():
    * camera frames, audio packets, screen share frames, the camera's last frame height and
-   * its packets received and lost.
+   * its packets and bytes received and packets lost.
    */
   async stats() {
     const out = {};
     for (const id of this.#people.keys()) {
-      out[id] = { framesDecoded: 0, audioPacketsReceived: 0, screenFramesDecoded: 0, frameHeight: 0, videoPacketsReceived: 0, videoPacketsLost: 0 };
+      out[id] = { framesDecoded: 0, audioPacketsReceived: 0, screenFramesDecoded: 0, frameHeight: 0, videoPacketsReceived: 0, videoBytesReceived: 0, videoPacketsLost: 0 };
     }
     if (!this.#peer) return out;
     const report = await this.#peer.pc.getStats();
@@ -185,6 +185,7 @@ export class Meeting {
       else if (owner.kind === 'video') {
         sum.framesDecoded += s.framesDecoded ?? 0;
         sum.videoPacketsReceived += s.packetsReceived ?? 0;
+        sum.videoBytesReceived += s.bytesReceived ?? 0;
         sum.videoPacketsLost += s.packetsLost ?? 0;
         if (this.#tracks.get(owner.participant)?.video?.id === s.trackIdentifier) sum.frameHeight = s.frameHeight ?? 0;
       } else sum.audioPacketsReceived += s.packetsReceived ?? 0;
