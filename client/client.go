@@ -267,6 +267,17 @@ func (s *Session) setupPeer() error {
 		}
 		_ = s.send(protocol.Trickle{Type: protocol.TypeCandidate, Candidate: rtc.Candidate(c)})
 	})
+	pc.OnICEConnectionStateChange(func(st webrtc.ICEConnectionState) {
+		if st == webrtc.ICEConnectionStateChecking {
+			go func() { // not under pion's locks
+				s.neg.Lock()
+				if s.pc == pc {
+					s.addPendingLocked()
+				}
+				s.neg.Unlock()
+			}()
+		}
+	})
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		s.log.Debug("connection state", "participant", s.self.ID, "state", st.String())
 		if st == webrtc.PeerConnectionStateConnected {
@@ -549,8 +560,22 @@ func (s *Session) handleAnswer(sdp string) error {
 	return nil
 }
 
+// remoteApplied notes that a remote description is in place and adds the
+// candidates that waited for it, once the ICE transport has started.
 func (s *Session) remoteApplied() {
 	s.remoteSet = true
+	s.addPendingLocked()
+}
+
+// addPendingLocked adds the buffered remote candidates if the ICE
+// transport runs; the caller holds s.neg. pion starts the transport on its
+// own goroutine after the answer is applied, and the local ICE-TCP
+// candidates it makes for a remote passive candidate added before that are
+// closed when it starts: such a session would never connect over TCP.
+func (s *Session) addPendingLocked() {
+	if !s.remoteSet || s.pc.ICEConnectionState() == webrtc.ICEConnectionStateNew {
+		return
+	}
 	for _, c := range s.pendingCands {
 		_ = s.pc.AddICECandidate(c)
 	}
@@ -561,7 +586,7 @@ func (s *Session) handleCandidate(c protocol.Candidate) {
 	init := rtc.CandidateInit(c)
 	s.neg.Lock()
 	defer s.neg.Unlock()
-	if !s.remoteSet {
+	if !s.remoteSet || s.pc.ICEConnectionState() == webrtc.ICEConnectionStateNew {
 		s.pendingCands = append(s.pendingCands, init)
 		return
 	}

@@ -23,20 +23,34 @@ func TestMeetingThreeParticipants(t *testing.T) {
 		joinPeer(t, ctx, url, "standup", "cid", true),
 	}
 	const minVideo, minAudio = 30, 25
+	// On a loopback that a CPU hog starves, a receiver's delay-based
+	// estimate can fall below what two cameras need (measured: 134 kbit/s);
+	// the bridge then holds one back and says so. That video counts as
+	// accounted for; anything else missing is a failure.
+	heldBack := map[[2]string]bool{}
 	eventually(t, 20*time.Second, "everyone receives everyone", func() error {
 		for _, p := range peers {
 			for _, q := range peers {
 				if p == q {
 					continue
 				}
-				if v, a := p.count(q.s.ID(), "video"), p.count(q.s.ID(), "audio"); v < minVideo || a < minAudio {
+				video := protocol.SourceID(q.s.ID(), protocol.SourceVideo)
+				v, a := p.count(q.s.ID(), "video"), p.count(q.s.ID(), "audio")
+				if held, estimate := p.heldBack(video); v == 0 && held && estimate < 1_000_000 {
+					heldBack[[2]string{p.name, q.name}] = true
+					v = minVideo
+				}
+				if v < minVideo || a < minAudio {
 					return fmt.Errorf("%s has %d video and %d audio packets from %s (its video: %s)", p.name, v, a, q.name,
-						p.state(protocol.SourceID(q.s.ID(), protocol.SourceVideo)))
+						p.state(video))
 				}
 			}
 		}
 		return nil
 	})
+	for pair := range heldBack {
+		t.Logf("the bridge held %s's video back from %s for its downlink estimate", pair[1], pair[0])
+	}
 
 	leaver := peers[2]
 	leaver.s.Leave()
@@ -47,6 +61,9 @@ func TestMeetingThreeParticipants(t *testing.T) {
 	eventually(t, 10*time.Second, "tracks of the leaver end", func() error {
 		for _, p := range stayers {
 			for _, kind := range []string{"audio", "video"} {
+				if kind == "video" && p.count(leaver.s.ID(), kind) == 0 && heldBack[[2]string{p.name, leaver.name}] {
+					continue // never arrived, so it cannot end
+				}
 				if !p.hasEnded(leaver.s.ID(), kind) {
 					return fmt.Errorf("%s still has %s of %s", p.name, kind, leaver.name)
 				}

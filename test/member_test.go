@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,8 @@ type memberOpts struct {
 	token, password string
 	// lobby is closed when the join waits in the lobby.
 	lobby chan struct{}
+	// tune, when set, changes the client's configuration last.
+	tune func(*client.Config)
 }
 
 // member is a Go client that logs every packet it receives, parsed.
@@ -48,6 +51,7 @@ type member struct {
 	ssrcs     map[string]uint32     // media SSRC by source id
 	dominant  []speakerEvent
 	forwarded map[string]int
+	suspended []string // video the bridge holds back for the downlink estimate
 	estimate  int
 	msgs      []any // everything the server sent after the join
 }
@@ -128,6 +132,9 @@ func tryJoin(t testing.TB, ctx context.Context, url, room, name string, o member
 		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(o.from)}}
 		cfg.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 	}
+	if o.tune != nil {
+		o.tune(&cfg)
+	}
 	s, err := client.Join(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -175,6 +182,7 @@ func (m *member) onChannel(msg any) {
 		m.dominant = append(m.dominant, speakerEvent{at: time.Now(), id: msg.ID})
 	case *protocol.ForwardedSources:
 		m.forwarded = msg.Sources
+		m.suspended = msg.Suspended
 	case *protocol.Bandwidth:
 		m.estimate = msg.Estimate
 	}
@@ -233,6 +241,14 @@ func (m *member) count(participant, kind string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.rx[protocol.SourceID(participant, kind)])
+}
+
+// heldBack reports whether the bridge last said it suspends source for
+// this member's downlink estimate, and the estimate.
+func (m *member) heldBack(source string) (bool, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Contains(m.suspended, source), m.estimate
 }
 
 // state says, for a failure message, what a member knows of a source: if

@@ -27,6 +27,7 @@ import (
 	"github.com/parley/parley/internal/mediaaddr"
 	"github.com/parley/parley/internal/rtc"
 	"github.com/parley/parley/internal/shutdown"
+	"github.com/parley/parley/internal/streamconn"
 	"github.com/parley/parley/internal/udpbatch"
 )
 
@@ -70,6 +71,7 @@ type Bridge struct {
 	mux    *ice.MultiUDPMuxDefault // nil when UDP is off
 	batch  *udpbatch.Group         // the mux's sockets; nil when UDP is off
 	tcpMux ice.TCPMux              // nil without ICE-TCP
+	tcp    *streamconn.Listener    // the ICE-TCP connections, whose writes never block
 
 	mu          sync.Mutex
 	conferences map[string]*conference
@@ -121,7 +123,12 @@ func New(cfg Config) (*Bridge, error) {
 		b.mux = mux
 	}
 	if cfg.TCPListener != nil {
-		b.tcpMux = webrtc.NewICETCPMux(rtc.LoggerFactory(cfg.Log).NewLogger("tcpmux"), cfg.TCPListener, 64)
+		// A receiver whose TCP connection stops taking data must not
+		// block the forwarding loop that writes to it: its writes are
+		// queued, bounded, and a connection stalled for
+		// streamconn.DefaultStallAfter is cut off.
+		b.tcp = streamconn.Listen(cfg.TCPListener, streamconn.Config{OnStall: b.tcpStalled})
+		b.tcpMux = webrtc.NewICETCPMux(rtc.LoggerFactory(cfg.Log).NewLogger("tcpmux"), b.tcp, 64)
 	}
 	api, err := b.newAPI()
 	if err != nil {
@@ -445,4 +452,28 @@ func (b *Bridge) emit(ev busmsg.EndpointEvent) {
 	if err := b.cfg.Bus.Publish(bus.RoomBridgeEvents(ev.Conference), ev); err != nil {
 		b.log.Warn("publish endpoint event", "kind", ev.Kind, "endpoint", ev.Endpoint, "err", err)
 	}
+}
+
+// tcpStalled tells the room's owner about the receiver whose ICE-TCP
+// connection was cut off for taking nothing, so that its client is told
+// why and reconnects.
+func (b *Bridge) tcpStalled(c *streamconn.Conn) {
+	remote := c.RemoteAddr().String()
+	b.mu.Lock()
+	confs := make([]*conference, 0, len(b.conferences))
+	for _, conf := range b.conferences {
+		confs = append(confs, conf)
+	}
+	b.mu.Unlock()
+	for _, conf := range confs {
+		for _, ep := range conf.members() {
+			if ep.remoteAddr() == remote {
+				ep.log.Warn("the receiver's ICE-TCP connection took nothing; cut off",
+					"remote", remote, "after", streamconn.DefaultStallAfter)
+				ep.emit(busmsg.EndpointEvent{Kind: busmsg.EventStalled})
+				return
+			}
+		}
+	}
+	b.log.Warn("an ICE-TCP connection took nothing; cut off", "remote", remote, "after", streamconn.DefaultStallAfter)
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -202,6 +204,16 @@ func (e *endpoint) publishedSources() []*source {
 		}
 	}
 	return out
+}
+
+// remoteAddr is the address of the client's end of the selected candidate
+// pair ("" before one is selected).
+func (e *endpoint) remoteAddr() string {
+	pair, err := e.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil || pair.Remote == nil {
+		return ""
+	}
+	return net.JoinHostPort(pair.Remote.Address, strconv.Itoa(int(pair.Remote.Port)))
 }
 
 func (e *endpoint) nextTWCC() uint16 { return uint16(e.twccSeq.Add(1)) }

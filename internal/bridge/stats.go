@@ -12,6 +12,11 @@ type Stats struct {
 	// batch was open): the system calls, the messages they carried (a
 	// segmented run of datagrams to one receiver is one) and the datagrams.
 	SendCalls, SendMessages, SendDatagrams uint64
+	// ICE-TCP: packets dropped because a receiver's connection queue was
+	// full, and connections cut off because they took nothing for
+	// streamconn.DefaultStallAfter; and the bytes queued for them now.
+	TCPDropped, TCPStalled uint64
+	TCPQueued              int64
 }
 
 // totals keeps the counts of tracks that are gone, so that the totals
@@ -43,6 +48,10 @@ func (b *Bridge) Stats() Stats {
 	}
 	bs := b.batch.Stats()
 	st.SendCalls, st.SendMessages, st.SendDatagrams = bs.Batches, bs.Messages, bs.Datagrams
+	if b.tcp != nil {
+		ts := b.tcp.Stats()
+		st.TCPDropped, st.TCPStalled, st.TCPQueued = ts.Dropped, ts.Stalled, ts.Queued
+	}
 	b.mu.Lock()
 	confs := make([]*conference, 0, len(b.conferences))
 	for _, c := range b.conferences {

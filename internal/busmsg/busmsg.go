@@ -181,6 +181,9 @@ const (
 	EventOffer     = "offer"     // the bridge renegotiates: forward SDP to the client
 	EventCandidate = "candidate" // the bridge's trickled candidate
 	EventState     = "state"     // the endpoint's connection state changed
+	// EventStalled: the client's ICE-TCP connection took nothing for too
+	// long and was cut off; the client must reconnect its media.
+	EventStalled = "stalled"
 )
 
 // EndpointEvent is a bridge telling the room's owner about one endpoint.

@@ -91,7 +91,7 @@ func (r *room) relayOffer(ctx context.Context, p *participant, sdp string, track
 	return nil
 }
 
-func (r *room) handleBridgeEvent(e *busmsg.EndpointEvent) {
+func (r *room) handleBridgeEvent(ctx context.Context, e *busmsg.EndpointEvent) {
 	p := r.participants[e.Endpoint]
 	if p == nil || p.bridge != e.Bridge {
 		return
@@ -105,7 +105,24 @@ func (r *room) handleBridgeEvent(e *busmsg.EndpointEvent) {
 		}
 	case busmsg.EventState:
 		r.log.Debug("endpoint state", "participant", p.id, "state", e.State)
+	case busmsg.EventStalled:
+		r.reconnectMedia(ctx, p, "your connection stopped taking media; reconnecting")
 	}
+}
+
+// reconnectMedia gives a participant a fresh endpoint on its bridge and
+// tells its client why it must connect its media again: the bridge cut off
+// a connection that took nothing.
+func (r *room) reconnectMedia(ctx context.Context, p *participant, reason string) {
+	if _, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpExpire}); err != nil {
+		r.log.Debug("expire stalled endpoint", "participant", p.id, "err", err)
+	}
+	if _, err := r.bridgeRequest(ctx, p, busmsg.EndpointRequest{Op: busmsg.OpAllocate}); err != nil {
+		r.log.Warn("reconnect stalled participant", "participant", p.id, "err", err)
+		return
+	}
+	r.sendEvent(p.id, protocol.Restart{Type: protocol.TypeRestart, Reason: reason}, busmsg.SessionEvent{Bridge: p.bridge})
+	r.log.Info("participant's media cut off and reconnected", "participant", p.id, "bridge", p.bridge)
 }
 
 func (r *room) bridgeRequest(ctx context.Context, p *participant, req busmsg.EndpointRequest) (busmsg.EndpointReply, error) {

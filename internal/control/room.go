@@ -248,7 +248,7 @@ func (r *room) handle(ctx context.Context, it item) {
 			bus.Respond(it.msg, r.joinReply(it.client, err), nil)
 		}
 	case it.event != nil:
-		r.handleBridgeEvent(it.event)
+		r.handleBridgeEvent(ctx, it.event)
 	}
 }
 

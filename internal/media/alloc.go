@@ -62,7 +62,11 @@ type Allocation struct {
 // their lowest layer (the first one even over budget, so that the stage
 // never goes black), then go as high as they may; the other candidates then
 // get their lowest layer in rank order where it fits, and finally climb
-// one layer at a time, round-robin in rank order, while anything fits. A
+// one layer at a time, round-robin in rank order, while anything fits.
+// When nothing fits at all, the first candidate gets its lowest layer even
+// over budget, as the stage does: a receiver is never left without video
+// while the estimate is low (the bridge then thins its frame rate), and
+// the stream keeps carrying the probes that let the estimate recover. A
 // candidate left without a layer for lack of budget is Suspended.
 func Allocate(in AllocInput) Allocation {
 	order, onStage := rank(in)
@@ -116,6 +120,18 @@ func Allocate(in AllocInput) Allocation {
 	for i := range cands { // the others' lowest layers
 		if c := &cands[i]; !c.stage {
 			fits(c, nextActive(c.src, -1, c.top), false)
+		}
+	}
+	if first && len(cands) > 0 { // no stage
+		forced := true
+		for i := range cands {
+			if cands[i].cur >= 0 {
+				forced = false
+				break
+			}
+		}
+		if forced {
+			fits(&cands[0], nextActive(cands[0].src, -1, cands[0].top), true)
 		}
 	}
 	for more := true; more; { // the others, a layer at a time

@@ -210,14 +210,29 @@ func TestAllocate(t *testing.T) {
 			used:      150_000,
 		},
 		{
+			// Nothing fits: the first source still gets its lowest layer
+			// (the bridge thins its frame rate), never no video at all.
 			name: "zero budget, nobody on stage",
 			in: AllocInput{
-				Sources:     []Source{camera("a", "A")},
+				Sources:     []Source{camera("a", "A"), camera("b", "B")},
 				Constraints: free,
 			},
-			layers:    map[string]int{"a": -1},
-			order:     []string{"a"},
-			suspended: []string{"a"},
+			layers:    map[string]int{"a": 0, "b": -1},
+			order:     []string{"a", "b"},
+			suspended: []string{"b"},
+			used:      150_000,
+		},
+		{
+			// A single 360p layer over budget: forwarded anyway.
+			name: "a single layer over budget",
+			in: AllocInput{
+				Sources:     []Source{{ID: "a", Owner: "A", Layers: []Layer{{Height: 360, Bitrate: 600_000, Active: true}}}},
+				Constraints: free,
+				Budget:      500_000,
+			},
+			layers: map[string]int{"a": 0},
+			order:  []string{"a"},
+			used:   600_000,
 		},
 		{
 			name: "a skipped source does not block a cheaper one",

@@ -43,6 +43,9 @@ var (
 	endpoints   = prometheus.NewDesc("parley_bridge_endpoints", "Participants connected to this node's bridge.", nil, nil)
 	conferences = prometheus.NewDesc("parley_bridge_conferences", "Conferences on this node's bridge.", nil, nil)
 	sessions    = prometheus.NewDesc("parley_signal_sessions", "Client WebSocket sessions on this node.", nil, nil)
+	tcpDropped  = prometheus.NewDesc("parley_bridge_tcp_dropped_total", "Packets for ICE-TCP receivers dropped because the receiver's send queue was full.", nil, nil)
+	tcpStalled  = prometheus.NewDesc("parley_bridge_tcp_stalled_total", "ICE-TCP connections cut off because they took nothing for 5 s.", nil, nil)
+	tcpQueued   = prometheus.NewDesc("parley_bridge_tcp_queued_bytes", "Bytes queued for ICE-TCP receivers now.", nil, nil)
 
 	turnAllocations      = prometheus.NewDesc("parley_turn_allocations", "TURN relays open now.", nil, nil)
 	turnAllocationsTotal = prometheus.NewDesc("parley_turn_allocations_total", "TURN relays ever allocated.", nil, nil)
@@ -56,7 +59,7 @@ var (
 type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{packetsIn, bytesIn, packetsOut, bytesOut, endpoints, conferences, sessions,
+	for _, d := range []*prometheus.Desc{packetsIn, bytesIn, packetsOut, bytesOut, endpoints, conferences, sessions, tcpDropped, tcpStalled, tcpQueued,
 		turnAllocations, turnAllocationsTotal, turnRefused, turnPackets, turnBytes, turnDropped, turnDroppedSelf} {
 		ch <- d
 	}
@@ -71,6 +74,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(bytesOut, prometheus.CounterValue, float64(st.BytesOut))
 		ch <- prometheus.MustNewConstMetric(endpoints, prometheus.GaugeValue, float64(st.Endpoints))
 		ch <- prometheus.MustNewConstMetric(conferences, prometheus.GaugeValue, float64(st.Conferences))
+		ch <- prometheus.MustNewConstMetric(tcpDropped, prometheus.CounterValue, float64(st.TCPDropped))
+		ch <- prometheus.MustNewConstMetric(tcpStalled, prometheus.CounterValue, float64(st.TCPStalled))
+		ch <- prometheus.MustNewConstMetric(tcpQueued, prometheus.GaugeValue, float64(st.TCPQueued))
 	}
 	if c.src.Sessions != nil {
 		ch <- prometheus.MustNewConstMetric(sessions, prometheus.GaugeValue, float64(c.src.Sessions()))
