@@ -124,6 +124,9 @@ type Session struct {
 	closedReason string
 
 	neg       sync.Mutex // guards pc and serialises work on its descriptions
+	// closing is held (write) while a PeerConnection closes and (read)
+	// while its stats are read: pion's close races with its GetStats.
+	closing sync.RWMutex
 	remoteSet bool
 	// answered: the bridge answered our first offer. From then on only the
 	// bridge offers (it does whenever what it forwards changes): pion can
@@ -698,7 +701,9 @@ func (s *Session) restartMedia() error {
 	s.pendingCands = nil
 	s.neg.Unlock()
 	if old != nil {
+		s.closing.Lock()
 		_ = old.Close() // ends the remote tracks and unbinds the published ones
+		s.closing.Unlock()
 	}
 	s.mu.Lock()
 	s.pubs = nil
@@ -717,7 +722,9 @@ func (s *Session) shutdown() {
 		pc := s.pc
 		s.neg.Unlock()
 		if pc != nil {
+			s.closing.Lock()
 			_ = pc.Close()
+			s.closing.Unlock()
 		}
 		close(s.done)
 	})

@@ -116,9 +116,14 @@ func (d *turnDialer) Dial(network, addr string) (net.Conn, error) {
 // Path says how the session's media reaches the bridge: PathUDP, PathTCP,
 // PathRelayUDP, PathRelayTCP or PathRelayTLS, from the selected ICE
 // candidate pair; "" while none is selected.
-func (s *Session) Path() string { return PathOf(s.PeerConnection()) }
+func (s *Session) Path() string {
+	s.closing.RLock()
+	defer s.closing.RUnlock()
+	return PathOf(s.PeerConnection())
+}
 
-// PathOf says how a PeerConnection's media flows (see Session.Path).
+// PathOf says how a PeerConnection's media flows (see Session.Path). It
+// reads the connection's stats: the caller must not close pc meanwhile.
 func PathOf(pc *webrtc.PeerConnection) string {
 	if pc == nil || pc.SCTP() == nil || pc.SCTP().Transport() == nil {
 		return ""
