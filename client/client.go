@@ -124,8 +124,9 @@ type Session struct {
 	closedReason string
 
 	neg       sync.Mutex // guards pc and serialises work on its descriptions
-	// closing is held (write) while a PeerConnection closes and (read)
-	// while its stats are read: pion's close races with its GetStats.
+	// closing is held (write) while a PeerConnection closes or takes a new
+	// configuration, and (read) while its stats are read: pion's Close and
+	// SetConfiguration race with its GetStats.
 	closing sync.RWMutex
 	remoteSet bool
 	// answered: the bridge answered our first offer. From then on only the
@@ -648,10 +649,41 @@ func (s *Session) readLoop() {
 			if err := s.restartMedia(); err != nil {
 				s.log.Warn("media restart failed", "participant", s.self.ID, "err", err)
 			}
+		case *protocol.ICEServers:
+			s.updateICEServers(m.ICEServers)
 		case *protocol.Error:
 			s.log.Warn("server error", "participant", s.self.ID, "code", m.Code, "message", m.Message, "ref", m.Ref)
 		}
 	}
+}
+
+// updateICEServers takes fresh ICE servers (new TURN credentials): the
+// PeerConnection uses them for gathering from now on, and a restart makes
+// its new one with them.
+func (s *Session) updateICEServers(servers []protocol.ICEServer) {
+	s.mu.Lock()
+	s.iceServers = servers
+	s.mu.Unlock()
+	s.neg.Lock()
+	defer s.neg.Unlock()
+	if s.pc == nil {
+		return
+	}
+	cfg := s.pc.GetConfiguration()
+	cfg.ICEServers = s.webrtcICEServers()
+	s.closing.Lock()
+	err := s.pc.SetConfiguration(cfg)
+	s.closing.Unlock()
+	if err != nil {
+		s.log.Debug("update ICE servers", "err", err)
+	}
+}
+
+// Reconnect asks the server for a fresh media connection, as after a
+// network change: the server answers with a restart, and the session makes
+// a new PeerConnection with the ICE servers it has now.
+func (s *Session) Reconnect(reason string) error {
+	return s.send(protocol.Reconnect{Type: protocol.TypeReconnect, Reason: reason})
 }
 
 func (s *Session) read(ctx context.Context) (any, error) {

@@ -23,7 +23,9 @@ const (
 // webrtcICEServers are the TURN servers of the join, as chosen by
 // Config.SelectICEServers.
 func (s *Session) webrtcICEServers() []webrtc.ICEServer {
+	s.mu.Lock()
 	chosen := s.iceServers
+	s.mu.Unlock()
 	if s.cfg.SelectICEServers != nil {
 		chosen = s.cfg.SelectICEServers(chosen)
 	}

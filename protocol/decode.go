@@ -84,6 +84,10 @@ func newTyped(typ string) any {
 		return &Closed{}
 	case TypeRestart:
 		return &Restart{}
+	case TypeICEServers:
+		return &ICEServers{}
+	case TypeReconnect:
+		return &Reconnect{}
 	case TypeChat:
 		return &Chat{}
 	case TypeHand:
@@ -139,6 +143,10 @@ func TypeOf(msg any) string {
 		return m.Type
 	case *Restart:
 		return m.Type
+	case *ICEServers:
+		return m.Type
+	case *Reconnect:
+		return m.Type
 	case *Chat:
 		return m.Type
 	case *Hand:
@@ -173,7 +181,7 @@ func TypeOf(msg any) string {
 func FromClient(typ string) bool {
 	switch typ {
 	case TypeJoin, TypeOffer, TypeAnswer, TypeCandidate, TypeMute, TypeLeave, TypePing,
-		TypeChat, TypeHand, TypeModerate, TypeRefreshToken:
+		TypeChat, TypeHand, TypeModerate, TypeRefreshToken, TypeReconnect:
 		return true
 	}
 	return false

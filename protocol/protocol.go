@@ -32,6 +32,8 @@ const (
 	TypeLeave              = "leave"               // client → server
 	TypeClosed             = "closed"              // server → client
 	TypeRestart            = "restart"             // server → client
+	TypeICEServers         = "ice-servers"         // server → client
+	TypeReconnect          = "reconnect"           // client → server
 	TypePing               = "ping"                // client → server
 	TypePong               = "pong"                // server → client
 	TypeError              = "error"               // server → client
@@ -160,6 +162,22 @@ type Closed struct {
 type Restart struct {
 	Type   string `json:"type"`
 	Reason string `json:"reason"`
+}
+
+// ICEServers hands the client fresh STUN/TURN servers and credentials
+// before those it has expire: the client uses them from then on, for ICE
+// restarts and new connections.
+type ICEServers struct {
+	Type       string      `json:"type"`
+	ICEServers []ICEServer `json:"iceServers"`
+}
+
+// Reconnect asks for a fresh media connection: the client's ICE failed
+// (a network change, a connection cut off). The server gives the
+// participant a new endpoint on its bridge and answers with Restart.
+type Reconnect struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Ping asks the server for a Pong; clients use it to measure signaling RTT.

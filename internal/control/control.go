@@ -44,6 +44,10 @@ type Config struct {
 	// ICEServers returns the STUN/TURN servers (with credentials) handed to
 	// a participant at join; host is the host name the client asked for.
 	ICEServers func(participant, host string) []protocol.ICEServer
+	// ICERefresh is how often a participant is handed fresh ICE servers
+	// (with fresh TURN credentials) while in the room: about half the
+	// credentials' lifetime. 0: never.
+	ICERefresh time.Duration
 	// LeaseReplicas is how many copies of the lease bucket the bus keeps,
 	// when control creates it.
 	LeaseReplicas int

@@ -74,6 +74,7 @@ func (r *room) admit(ctx context.Context, p *participant) error {
 	if p.identity != nil {
 		features = p.identity.Features
 	}
+	p.iceAt = time.Now()
 	r.send(p.id, protocol.Joined{
 		Type: protocol.TypeJoined, Version: protocol.Version, Room: r.name,
 		You: p.public(), Participants: others, ICEServers: r.iceServers(p.id, p.host),
@@ -111,6 +112,25 @@ func (r *room) leaveLobby(session, reason string) {
 		r.send(session, protocol.Closed{Type: protocol.TypeClosed, Reason: reason}, true)
 	}
 	r.toModerators(protocol.LobbyLeft{Type: protocol.TypeLobbyLeft, ID: session})
+}
+
+// refreshICE hands fresh ICE servers to the participants whose last ones
+// are ICERefresh old, so that TURN credentials never expire during a
+// meeting: an ICE restart, or a new connection after a bridge moved, uses
+// the fresh ones.
+func (r *room) refreshICE(now time.Time) {
+	every := r.c.cfg.ICERefresh
+	if every <= 0 {
+		return
+	}
+	for _, id := range r.order {
+		p := r.participants[id]
+		if p == nil || now.Sub(p.iceAt) < every {
+			continue
+		}
+		p.iceAt = now
+		r.send(p.id, protocol.ICEServers{Type: protocol.TypeICEServers, ICEServers: r.iceServers(p.id, p.host)}, false)
+	}
 }
 
 func (r *room) iceServers(participant, host string) []protocol.ICEServer {

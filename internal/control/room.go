@@ -40,6 +40,7 @@ type participant struct {
 	identity   *busmsg.Identity
 	blocked    busmsg.Block // what a moderator muted
 	joined     time.Time
+	iceAt      time.Time // when its ICE servers were last handed out
 }
 
 func (p *participant) public() protocol.Participant {
@@ -170,6 +171,7 @@ func (r *room) run(ctx context.Context) {
 		select {
 		case <-health.C:
 			r.checkBridges(ctx)
+			r.refreshICE(time.Now())
 		case <-ctx.Done():
 			r.shutdown(false)
 			return
@@ -344,6 +346,9 @@ func (r *room) handleClient(ctx context.Context, m *busmsg.ClientMessage) error 
 		return nil
 	case *protocol.Moderate:
 		return r.moderate(ctx, p, msg)
+	case *protocol.Reconnect:
+		r.reconnectMedia(ctx, p, "reconnecting your media, as your client asked")
+		return nil
 	}
 	return &protocol.DecodeError{Code: protocol.CodeWrongDirection, Message: fmt.Sprintf("%s is not a client message", m.Type)}
 }

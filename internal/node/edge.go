@@ -200,6 +200,15 @@ func (n *Node) turnStats() func() turn.Stats {
 	return n.edge.turn.Stats
 }
 
+// iceRefresh is how often participants get fresh TURN credentials: at
+// half their lifetime, when this node hands out any.
+func (n *Node) iceRefresh() time.Duration {
+	if n.cfg.TURNSecret == "" {
+		return 0
+	}
+	return n.cfg.TURNCredentialTTL / 2
+}
+
 // iceServers are the STUN/TURN servers, with credentials, handed to a
 // participant at join; host is the host name the client asked for.
 func (n *Node) iceServers(participant, host string) []protocol.ICEServer {

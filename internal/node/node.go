@@ -105,7 +105,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 			NodeID: cfg.NodeID, Region: cfg.Region, Bus: n.bus, Log: log,
 			LeaseTTL: cfg.LeaseTTL, LeaseReplicas: n.leaseReplicas(),
 			StressThreshold: cfg.StressThreshold, ConferenceCap: cfg.ConferenceCap,
-			ICEServers:     n.iceServers,
+			ICEServers: n.iceServers, ICERefresh: n.iceRefresh(),
 			FirstModerator: cfg.FirstModerator, MaxParticipants: cfg.MaxParticipants, ChatMaxLength: cfg.ChatMaxLength,
 			RoomJoinRate: cfg.RoomJoinRate,
 		})

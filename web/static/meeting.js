@@ -34,6 +34,7 @@ export class Meeting {
   #peer = null;
   #bridge = null;
   #iceServers = [];
+  #reconnectAt = 0; // when we last asked for a fresh media connection (ms)
   #ended = false;
   #screen = null; // our screen share's track while sharing
   #people = new Map(); // participant id → {id, name, audioMuted, videoMuted}; others only
@@ -77,6 +78,7 @@ export class Meeting {
       .on('candidate', (msg) => this.#peer?.receive(msg))
       .on('error', (msg) => this.#onMessage(msg) || this.#onNotice(msg.code || 'unknown', msg.message))
       .on('restart', () => this.#restartMedia())
+      .on('ice-servers', ({ iceServers }) => this.#setIceServers(iceServers))
       .on('closed', ({ reason }) => this.#end('closed', reason));
     for (const type of ROOM_MESSAGES) sig.on(type, (msg) => this.#onMessage(msg));
 
@@ -135,6 +137,21 @@ export class Meeting {
     this.#peer = null;
     this.#bridge = null;
     this.#connectMedia();
+  }
+
+  /**
+   * Fresh STUN/TURN servers (new TURN credentials, before the old ones expire): the
+   * PeerConnection gathers with them from now on, and a new one starts with them.
+   */
+  #setIceServers(iceServers) {
+    this.#iceServers = iceServers ?? [];
+    const pc = this.#peer?.pc;
+    if (!pc) return;
+    try {
+      pc.setConfiguration({ ...pc.getConfiguration(), iceServers: this.#iceServers });
+    } catch (err) {
+      console.warn('parley: taking the fresh ICE servers failed:', err);
+    }
   }
 
   /** The other participants, for window.parley.participants(). */
@@ -386,9 +403,19 @@ export class Meeting {
     this.#render(owner.participant);
   }
 
+  /**
+   * A failed connection (a network change, a connection the bridge cut off) asks the
+   * server for a fresh one, at most every 10 s; the server answers with restart.
+   */
   #onPeerState(state) {
-    if (state === 'failed') this.#onNotice('webrtc-failed');
-    else if (state === 'connected') this.#onNoticeClear('webrtc-failed');
+    if (state === 'failed') {
+      this.#onNotice('webrtc-failed');
+      const now = Date.now();
+      if (!this.#ended && now - this.#reconnectAt > 10000) {
+        this.#reconnectAt = now;
+        this.#sig.send({ type: 'reconnect', reason: 'the media connection failed' });
+      }
+    } else if (state === 'connected') this.#onNoticeClear('webrtc-failed');
   }
 
   #end(code, detail = '') {
