@@ -123,11 +123,11 @@ type Session struct {
 	participants map[string]protocol.Participant
 	closedReason string
 
-	neg       sync.Mutex // guards pc and serialises work on its descriptions
+	neg sync.Mutex // guards pc and serialises work on its descriptions
 	// closing is held (write) while a PeerConnection closes or takes a new
 	// configuration, and (read) while its stats are read: pion's Close and
 	// SetConfiguration race with its GetStats.
-	closing sync.RWMutex
+	closing   sync.RWMutex
 	remoteSet bool
 	// answered: the bridge answered our first offer. From then on only the
 	// bridge offers (it does whenever what it forwards changes): pion can

@@ -112,7 +112,7 @@ type Conn struct {
 	mu     sync.Mutex
 	queue  []*[]byte // frames waiting, oldest first
 	spare  []*[]byte // the writer's previous batch, for reuse
-	queued int      // bytes in queue and in the batch being written
+	queued int       // bytes in queue and in the batch being written
 	closed bool
 	err    error // why the connection closed, for Write
 
