@@ -61,6 +61,10 @@ func (s *Session) settingEngine(servers []webrtc.ICEServer) *webrtc.SettingEngin
 			se.SetICEProxyDialer(d)
 		}
 	}
+	// The session ends or replaces its PeerConnection itself (leave,
+	// restart): pion closing it on the bridge's DTLS close_notify, on a
+	// goroutine of its own, would race with Path's GetStats.
+	se.DisableCloseByDTLS(true)
 	return &se
 }
 

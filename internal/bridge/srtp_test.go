@@ -48,13 +48,20 @@ func TestSRTPProfile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer bpc.Close()
 			capi := rigAPI(t, rtc.Client, nil, tc.client)
 			cpc, err := capi.NewPeerConnection(webrtc.Configuration{})
 			if err != nil {
+				bpc.Close()
 				t.Fatal(err)
 			}
-			defer cpc.Close()
+			// The bridge's end first, on this goroutine: closed the other
+			// way round, the client's DTLS close_notify makes pion close
+			// bpc on a goroutine of its own, which races (in pion) with
+			// the GetStats calls below.
+			defer func() {
+				bpc.Close()
+				cpc.Close()
+			}()
 			if _, err := cpc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 				t.Fatal(err)
 			}
