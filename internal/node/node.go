@@ -138,6 +138,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (n *Node, e
 		API: n.adminAPI(), AdminKey: cfg.AdminKey}
 	if n.signal != nil {
 		opts.Signal = n.signal
+		opts.ClientAddr = n.signal.ClientAddr
 	}
 	n.http = &http.Server{
 		Handler:           web.Handler(opts),

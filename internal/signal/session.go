@@ -16,6 +16,7 @@ import (
 
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/busmsg"
+	"github.com/parley/parley/internal/ratelimit"
 	"github.com/parley/parley/protocol"
 )
 
@@ -31,9 +32,9 @@ type session struct {
 
 	room   string // set once joined (or waiting in the lobby)
 	addr   netip.Addr
-	rate   bucket // messages
-	region string // from the site map
-	host   string // the host the client asked for, without port
+	rate   ratelimit.Bucket // messages
+	region string           // from the site map
+	host   string           // the host the client asked for, without port
 	sub    *nats.Subscription
 	cancel context.CancelFunc
 
@@ -248,7 +249,7 @@ func (ss *session) handle(ctx context.Context, data []byte) {
 		return
 	}
 	rate := float64(ss.s.cfg.MessageRate)
-	if !ss.rate.take(time.Now(), rate, 2*rate) {
+	if !ss.rate.Take(time.Now(), rate, 2*rate) {
 		ss.reject(&protocol.DecodeError{Code: protocol.CodeRateLimited, Ref: typ, Message: fmt.Sprintf("more than %d messages a second; this one was dropped", ss.s.cfg.MessageRate)})
 		return
 	}
@@ -293,7 +294,7 @@ func (ss *session) join(ctx context.Context, j *protocol.Join) {
 		ss.reject(&protocol.DecodeError{Code: protocol.CodeAlreadyJoined, Ref: j.Type, Message: "this connection has already joined " + ss.room})
 		return
 	}
-	if !ss.s.joins.allow(ss.addr, time.Now()) {
+	if !ss.s.joins.Allow(ss.addr, time.Now()) {
 		ss.reject(&protocol.DecodeError{Code: protocol.CodeRateLimited, Ref: j.Type, Message: "too many join attempts from your address; wait a minute and try again"})
 		return
 	}

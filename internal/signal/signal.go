@@ -24,6 +24,7 @@ import (
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/busmsg"
 	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/ratelimit"
 	"github.com/parley/parley/internal/shutdown"
 )
 
@@ -79,7 +80,7 @@ type Server struct {
 	wg       sync.WaitGroup
 	closed   bool
 	proxies  []netip.Prefix
-	joins    *joinLimiter
+	joins    *ratelimit.PerAddr
 }
 
 // New makes the edge.
