@@ -170,22 +170,7 @@ func TestClusterControlFailover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
-	// Find a room owned by beta: a short-lived probe claims it, then leaves
-	// (the room outlives it by its grace period).
-	room := ""
-	for i := range 30 {
-		r := fmt.Sprintf("owned-%d", i)
-		probe := joinMember(t, ctx, beta.URL, r, "probe", memberOpts{from: siteA})
-		owner := roomOwner(t, natsURL, r)
-		probe.s.Close()
-		if owner == "beta" {
-			room = r
-			break
-		}
-	}
-	if room == "" {
-		t.Fatal("no room was ever owned by beta")
-	}
+	room := roomOwnedBy(t, ctx, natsURL, beta, "owned")
 	// Region a: media on alpha's bridge, signaling through alpha too.
 	x := joinMember(t, ctx, alpha.URL, room, "x", memberOpts{camera: true, from: siteA})
 	y := joinMember(t, ctx, alpha.URL, room, "y", memberOpts{camera: true, from: siteA})
@@ -215,6 +200,149 @@ func TestClusterControlFailover(t *testing.T) {
 	// A newcomer meets the others.
 	z := joinMember(t, ctx, alpha.URL, room, "z", memberOpts{camera: true, from: siteA})
 	meetMedia(t, 20*time.Second, x, y, z)
+}
+
+// roomOwnedBy finds a room (named prefix-N) that node owns: a short-lived
+// probe claims it, then leaves (the room outlives it by its grace period).
+func roomOwnedBy(t *testing.T, ctx context.Context, natsURL string, node *harness.Process, prefix string) string {
+	t.Helper()
+	for i := range 30 {
+		r := fmt.Sprintf("%s-%d", prefix, i)
+		probe := joinMember(t, ctx, node.URL, r, "probe", memberOpts{from: siteA})
+		owner := roomOwner(t, natsURL, r)
+		probe.s.Close()
+		if owner == node.Name {
+			return r
+		}
+	}
+	t.Fatalf("no room was ever owned by %s", node.Name)
+	return ""
+}
+
+// Everything the room's owner decided holds after it is killed: the lock,
+// the password, the lobby with a guest waiting in it, a moderator granted
+// in the meeting, a participant a moderator muted and a raised hand. The
+// node that takes the room over goes on from there: the granted moderator
+// unlocks and admits the guest, the muted participant unmutes.
+func TestClusterRoomStateSurvivesOwner(t *testing.T) {
+	natsURL, alpha, beta, _ := startCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	room := roomOwnedBy(t, ctx, natsURL, beta, "kept")
+	const password = "s3cret"
+	// Everyone signals through alpha, so that only the room's owner dies.
+	mod := joinMember(t, ctx, alpha.URL, room, "mod", memberOpts{camera: true, from: siteA})
+	ann := joinMember(t, ctx, alpha.URL, room, "ann", memberOpts{camera: true, from: siteA})
+	bob := joinMember(t, ctx, alpha.URL, room, "bob", memberOpts{camera: true, audio: true, from: siteA})
+	bob.mic.SetLevel(50)
+	eventually(t, 20*time.Second, "ann hears bob", func() error {
+		if n := ann.count(bob.s.ID(), "audio"); n < 25 {
+			return fmt.Errorf("%d audio packets", n)
+		}
+		return nil
+	})
+	if mod.s.Self().Role != protocol.RoleModerator {
+		t.Fatalf("the first in is %q, not a moderator", mod.s.Self().Role)
+	}
+	moderate(t, mod, protocol.ActionGrantModerator, ann.s.ID(), "", false, "")
+	moderate(t, mod, protocol.ActionMute, bob.s.ID(), protocol.KindAudio, false, "")
+	if err := bob.s.Send(protocol.Hand{Type: protocol.TypeHand, Raised: true}); err != nil {
+		t.Fatal(err)
+	}
+	moderate(t, mod, protocol.ActionPassword, "", "", false, password)
+	moderate(t, mod, protocol.ActionLobby, "", "", true, "")
+	policyIs(t, mod, "lobby and password", func(s *protocol.RoomState) bool { return s.Lobby && s.HasPassword })
+	waiting := make(chan struct{})
+	type joined struct {
+		m   *member
+		err error
+	}
+	guestDone := make(chan joined, 1)
+	go func() {
+		m, err := tryJoin(t, ctx, alpha.URL, room, "guest", memberOpts{lobby: waiting, password: password, from: siteA})
+		guestDone <- joined{m, err}
+	}()
+	knock := knockOf(t, mod, "guest", waiting)
+	moderate(t, mod, protocol.ActionLock, "", "", true, "")
+	policyIs(t, mod, "locked", func(s *protocol.RoomState) bool { return s.Locked && s.Lobby && s.HasPassword })
+	quiet(t, ann, bob.s.ID(), "audio")
+	eventually(t, 5*time.Second, "ann sees bob's hand and role", func() error {
+		for _, p := range ann.s.Participants() {
+			if p.ID == bob.s.ID() && p.HandRaisedAt != 0 {
+				return nil
+			}
+		}
+		return fmt.Errorf("no raised hand")
+	})
+
+	// The owner dies; alpha takes the room over.
+	beta.Kill()
+	eventually(t, 15*time.Second, "alpha owns the room", func() error {
+		if o := roomOwner(t, natsURL, room); o != "alpha" {
+			return fmt.Errorf("owner %q", o)
+		}
+		return nil
+	})
+	// Everyone is back with the new owner (signaling re-attached).
+	eventually(t, 10*time.Second, "the new owner knows everyone", func() error {
+		if _, err := tryJoin(t, ctx, alpha.URL, room, "late", memberOpts{password: password, from: siteA}); refusedCode(err) != protocol.CodeRoomLocked {
+			return fmt.Errorf("a join of the locked room: %v", err)
+		}
+		return nil
+	})
+	// The granted moderator still is one: she unlocks (once her session
+	// is re-attached to the new owner; before, she is told to join first).
+	eventually(t, 15*time.Second, "ann, granted moderator, unlocks the room", func() error {
+		moderate(t, ann, protocol.ActionLock, "", "", false, "")
+		time.Sleep(300 * time.Millisecond)
+		states := received[*protocol.RoomState](ann)
+		if s := states[len(states)-1]; s.Locked || !s.Lobby || !s.HasPassword {
+			return fmt.Errorf("room state %+v", *s)
+		}
+		return nil
+	})
+	// The password still holds.
+	if _, err := tryJoin(t, ctx, alpha.URL, room, "nopass", memberOpts{from: siteA}); refusedCode(err) != protocol.CodePasswordRequired {
+		t.Errorf("a join without the password after the takeover: %v", err)
+	}
+	// The guest still waits, and the granted moderator lets her in; what
+	// she is told of the others comes from the new owner: bob's hand is
+	// still up.
+	moderate(t, ann, protocol.ActionAdmit, knock.Participant.ID, "", false, "")
+	select {
+	case g := <-guestDone:
+		if g.err != nil {
+			t.Fatalf("the guest waiting across the takeover was not let in: %v", g.err)
+		}
+		hand := false
+		for _, p := range g.m.s.Participants() {
+			if p.ID == bob.s.ID() {
+				hand = p.HandRaisedAt != 0
+			}
+		}
+		if !hand {
+			t.Error("bob's raised hand was lost in the takeover")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the guest waiting across the takeover is still waiting after the admit")
+	}
+	// Bob is still muted by the moderator; when he unmutes, the new owner
+	// lifts the block and ann hears him again.
+	n := ann.count(bob.s.ID(), "audio")
+	time.Sleep(2 * time.Second)
+	if got := ann.count(bob.s.ID(), "audio"); got != n {
+		t.Errorf("bob's muted audio reached ann after the takeover (%d packets)", got-n)
+	}
+	before := ann.count(bob.s.ID(), "audio")
+	if err := bob.s.SetMuted(false, false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "ann hears bob after he unmutes", func() error {
+		if n := ann.count(bob.s.ID(), "audio") - before; n < 25 {
+			return fmt.Errorf("%d audio packets", n)
+		}
+		return nil
+	})
 }
 
 // longestGap is the longest time between two video packets of a source

@@ -31,6 +31,21 @@ type Lease struct {
 // bucket is used as it is (an operator may have made it with more
 // replicas); its own TTL then applies.
 func (b *Bus) OpenLeases(ctx context.Context, bucket string, ttl time.Duration, replicas int) (*Leases, error) {
+	kv, err := b.openBucket(ctx, bucket, ttl, replicas)
+	if err != nil {
+		return nil, fmt.Errorf("bus: open lease bucket %s: %w", bucket, err)
+	}
+	st, err := kv.Status(ctx)
+	if err == nil && st.TTL() > 0 {
+		ttl = st.TTL()
+	}
+	return &Leases{kv: kv, ttl: ttl}, nil
+}
+
+// openBucket opens a key-value bucket in memory whose keys live for ttl
+// unless written again, creating it with replicas copies if it does not
+// exist yet. An existing bucket is used as it is.
+func (b *Bus) openBucket(ctx context.Context, bucket string, ttl time.Duration, replicas int) (jetstream.KeyValue, error) {
 	kv, err := b.js.KeyValue(ctx, bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		kv, err = b.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
@@ -44,14 +59,7 @@ func (b *Bus) OpenLeases(ctx context.Context, bucket string, ttl time.Duration, 
 			kv, err = b.js.KeyValue(ctx, bucket) // another node made it meanwhile
 		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("bus: open lease bucket %s: %w", bucket, err)
-	}
-	st, err := kv.Status(ctx)
-	if err == nil && st.TTL() > 0 {
-		ttl = st.TTL()
-	}
-	return &Leases{kv: kv, ttl: ttl}, nil
+	return kv, err
 }
 
 // TTL is how long a lease lives without a refresh.

@@ -68,6 +68,7 @@ type Control struct {
 	cfg     Config
 	log     *slog.Logger
 	leases  *bus.Leases // set once, when ready
+	state   *bus.Store  // rooms' saved state; set with leases
 	ready   atomic.Bool
 	bridges *registry
 
@@ -142,7 +143,7 @@ func (c *Control) Start(ctx context.Context) error {
 	return nil
 }
 
-// openLeases opens the room lease bucket, retrying while the bus's
+// openLeases opens the room lease bucket and the rooms' state store, retrying while the bus's
 // key-value store is not up yet (a clustered bus forms after its peers
 // start). Until then the node claims no rooms.
 func (c *Control) openLeases() {
@@ -150,10 +151,14 @@ func (c *Control) openLeases() {
 	for attempt := 0; ; attempt++ {
 		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 		leases, err := c.cfg.Bus.OpenLeases(ctx, bus.RoomLeaseBucket, c.cfg.LeaseTTL, c.cfg.LeaseReplicas)
+		var state *bus.Store
+		if err == nil {
+			state, err = c.cfg.Bus.OpenStore(ctx, bus.RoomStateBucket, stateTTL(leases.TTL()), c.cfg.LeaseReplicas)
+		}
 		cancel()
 		if err == nil {
 			c.mu.Lock()
-			c.leases = leases
+			c.leases, c.state = leases, state
 			c.mu.Unlock()
 			c.ready.Store(true)
 			c.log.Info("control ready", "lease_ttl", leases.TTL())
@@ -264,6 +269,8 @@ func (c *Control) claim(name string) (string, error) {
 		_ = c.leases.Release(ctx, lease)
 		return "", err
 	}
+	r.store = c.state
+	r.restore(ctx)
 	c.rooms[name] = r
 	c.wg.Add(1)
 	go func() {

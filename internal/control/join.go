@@ -150,6 +150,12 @@ func (r *room) iceServers(participant, host string) []protocol.ICEServer {
 // password, who was made moderator) does not survive a change of owner;
 // token moderators keep their role.
 func (r *room) rejoin(session string, info *busmsg.Rejoin) {
+	if g, waiting := r.lobby[session]; waiting {
+		// Waiting in the lobby when the room changed hands: it waits on.
+		g.name, g.region, g.identity = info.Name, info.Region, info.Identity
+		r.log.Info("lobby guest re-attached", "participant", session)
+		return
+	}
 	p := r.participants[session]
 	if p == nil {
 		p = &participant{id: session, role: protocol.RoleParticipant, joined: time.Now()}
@@ -158,6 +164,7 @@ func (r *room) rejoin(session string, info *busmsg.Rejoin) {
 	}
 	p.name, p.region, p.bridge, p.identity = info.Name, info.Region, info.Bridge, info.Identity
 	p.audioMuted, p.videoMuted = info.AudioMuted, info.VideoMuted
+	r.applyRestored(p)
 	if p.tokenModerator() || (r.c.cfg.FirstModerator && !r.hasModerator()) {
 		p.role = protocol.RoleModerator
 	}

@@ -90,6 +90,10 @@ type room struct {
 	chat     []protocol.Chat         // recent room chat, oldest first
 	chatSeq  int
 	joins    *rateWindow // join attempts, for the per-room limit
+
+	store    *bus.Store // where the room's state is saved
+	saved    []byte     // the state last written to the store
+	restored *savedRoom // what the previous owner saved, for those who come back
 }
 
 func newRoom(c *Control, name string, lease *bus.Lease) (*room, error) {
@@ -183,12 +187,14 @@ func (r *room) run(ctx context.Context) {
 				}
 				r.handle(ctx, it)
 			}
+			r.save(ctx, false)
 		case <-refresh.C:
 			if err := r.refreshLease(ctx); err != nil {
 				r.log.Warn("room lease lost; giving the room up", "err", err)
 				r.shutdown(false)
 				return
 			}
+			r.save(ctx, true)
 			if len(r.participants) == 0 && time.Since(r.emptySince) > r.c.cfg.EmptyRoomGrace {
 				r.shutdown(true)
 				return
@@ -219,6 +225,7 @@ func (r *room) shutdown(release bool) {
 		}
 	}
 	if release {
+		r.forget()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := r.c.leases.Release(ctx, r.lease); err != nil {
