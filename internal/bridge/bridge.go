@@ -377,6 +377,9 @@ func (b *Bridge) handleRequest(msg *nats.Msg) {
 }
 
 func (b *Bridge) do(req busmsg.EndpointRequest) (*busmsg.EndpointReply, error) {
+	if req.Op == busmsg.OpPing {
+		return nil, nil
+	}
 	if req.Op == busmsg.OpAllocate {
 		if b.draining.Load() {
 			return nil, ErrDraining

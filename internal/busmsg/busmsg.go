@@ -148,6 +148,7 @@ const (
 	OpCandidate = "candidate" // client's trickled candidate
 	OpExpire    = "expire"    // close the endpoint and remove its tracks
 	OpBlock     = "block"     // stop or resume forwarding the endpoint's audio or video
+	OpPing      = "ping"      // are you there? (control, when a heartbeat is late)
 )
 
 // EndpointRequest is control asking a bridge to act on one endpoint.

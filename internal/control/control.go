@@ -138,14 +138,64 @@ func (c *Control) Start(ctx context.Context) error {
 	if err := c.cfg.Bus.Publish(bus.BridgeStatusRequest, struct{}{}); err != nil {
 		c.log.Warn("ask bridges for status", "err", err)
 	}
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go c.openLeases()
+	go c.watchBridges()
 	return nil
 }
 
-// openLeases opens the room lease bucket and the rooms' state store, retrying while the bus's
-// key-value store is not up yet (a clustered bus forms after its peers
-// start). Until then the node claims no rooms.
+// watchBridges asks a bridge whose heartbeat is late whether it is still
+// there. A bridge process that died (kill -9, a crash) has lost its bus
+// connection, and the bus answers "no responders" at once: it is dead
+// now, not after 3 s of silence, and its rooms move. A bridge that is only
+// slow answers, or times out, and keeps its 3 s.
+func (c *Control) watchBridges() {
+	defer c.wg.Done()
+	t := time.NewTicker(healthEvery)
+	defer t.Stop()
+	probing := map[string]bool{}
+	done := make(chan string)
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case id := <-done:
+			delete(probing, id)
+		case <-t.C:
+			for _, id := range c.bridges.late(suspectAfter) {
+				if probing[id] {
+					continue
+				}
+				probing[id] = true
+				go func() {
+					c.probeBridge(id)
+					select {
+					case done <- id:
+					case <-c.ctx.Done():
+					}
+				}()
+			}
+		}
+	}
+}
+
+// suspectAfter is how late a heartbeat (one a second) is before control
+// asks the bridge whether it is there.
+const suspectAfter = 1500 * time.Millisecond
+
+func (c *Control) probeBridge(id string) {
+	ctx, cancel := context.WithTimeout(c.ctx, time.Second)
+	defer cancel()
+	_, err := bus.Request[busmsg.EndpointReply](ctx, c.cfg.Bus, bus.BridgeEndpoint(id), busmsg.EndpointRequest{Op: busmsg.OpPing})
+	if errors.Is(err, bus.ErrNoResponders) {
+		c.bridges.markDead(id)
+		c.log.Warn("bridge gone from the bus; moving its rooms", "bridge", id)
+	}
+}
+
+// openLeases opens the room lease bucket and the rooms' state store,
+// retrying while the bus's key-value store is not up yet (a clustered bus
+// forms after its peers start). Until then the node claims no rooms.
 func (c *Control) openLeases() {
 	defer c.wg.Done()
 	for attempt := 0; ; attempt++ {

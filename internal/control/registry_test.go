@@ -92,3 +92,41 @@ func TestRegistryWaitWakesOnUpdate(t *testing.T) {
 		t.Fatal("wait did not return on an update")
 	}
 }
+
+// A bridge the bus says is gone is dead at once; one whose heartbeat is
+// late is listed for a probe and left out of placement, but still alive
+// for those on it; a heartbeat brings either back.
+func TestRegistryDeadAndLate(t *testing.T) {
+	r := newRegistry(3 * time.Second)
+	r.update(busmsg.BridgeStatus{ID: "a"})
+	r.update(busmsg.BridgeStatus{ID: "b"})
+	if len(r.late(suspectAfter)) != 0 || len(r.live()) != 2 {
+		t.Fatalf("fresh: late %v, live %v", r.late(suspectAfter), r.live())
+	}
+	r.markDead("a")
+	if r.alive("a") || r.usable("a") {
+		t.Error("a bridge marked dead is alive")
+	}
+	if live := r.live(); len(live) != 1 || live[0].ID != "b" {
+		t.Errorf("live %v, want b only", live)
+	}
+	r.update(busmsg.BridgeStatus{ID: "a"})
+	if !r.alive("a") {
+		t.Error("a heartbeat did not bring a back")
+	}
+	// Late: b's last heartbeat 2 s ago.
+	r.mu.Lock()
+	r.bridges["b"].lastSeen = time.Now().Add(-2 * time.Second)
+	r.mu.Unlock()
+	if late := r.late(suspectAfter); len(late) != 1 || late[0] != "b" {
+		t.Errorf("late %v, want b", late)
+	}
+	if !r.alive("b") {
+		t.Error("a bridge only late is not alive any more")
+	}
+	for _, b := range r.live() {
+		if b.ID == "b" {
+			t.Error("a late bridge is offered for placement")
+		}
+	}
+}
