@@ -280,9 +280,14 @@ func (b *Bridge) Start(ctx context.Context) error {
 	return nil
 }
 
+// HeartbeatEvery is how often a bridge tells control it is there (with its
+// load); control asks a bridge whose beat is late twice over whether it is
+// still on the bus.
+const HeartbeatEvery = 500 * time.Millisecond
+
 func (b *Bridge) heartbeat(ctx context.Context) {
 	defer close(b.done)
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(HeartbeatEvery)
 	defer t.Stop()
 	for {
 		select {

@@ -179,9 +179,9 @@ func (c *Control) watchBridges() {
 	}
 }
 
-// suspectAfter is how late a heartbeat (one a second) is before control
-// asks the bridge whether it is there.
-const suspectAfter = 1500 * time.Millisecond
+// suspectAfter is how long after a bridge's last heartbeat (one every
+// bridge.HeartbeatEvery) control asks whether it is still there.
+const suspectAfter = time.Second
 
 func (c *Control) probeBridge(id string) {
 	ctx, cancel := context.WithTimeout(c.ctx, time.Second)
