@@ -351,12 +351,29 @@ func TestBranchSlowDownlink(t *testing.T) {
 		}
 		return st[annID].FrameHeight, nil
 	}
-	eventually(t, 30*time.Second, "Cid, on the clean branch, gets Ann in 720p", func() error {
-		if h, err := height(cid); err != nil || h != 720 {
-			return fmt.Errorf("Cid gets Ann at height %v (%v)", h, err)
+	// Cid, on the clean branch, gets Ann in 720p: unless Chromium's encoder,
+	// short of CPU on a loaded machine, sends no 720p layer at all; then
+	// the slow branch cannot be told from the clean one, and the test says
+	// so and stops.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		h, err := height(cid)
+		if err == nil && h == 720 {
+			break
 		}
-		return nil
-	})
+		if time.Now().Before(deadline) {
+			continue
+		}
+		var sent map[string]float64
+		must(t, ann.eval(`window.parley.sentHeights()`, &sent))
+		top := 0.0
+		for _, sh := range sent {
+			top = max(top, sh)
+		}
+		if top < 720 {
+			t.Skipf("inconclusive on this machine: Chromium's encoder, short of CPU, sends Ann's camera at %v at most (layers %v), no 720p for the clean branch to get", top, sent)
+		}
+		t.Fatalf("Cid, on the clean branch, gets Ann at height %v (%v) while her encoder sends %v", h, err, sent)
+	}
 	// Whether Bob may get the top layer depends on its rate, which Cid
 	// measures: on a loaded machine Chrome's encoder can shrink its 720p
 	// layer to 500 kbit/s, which fits Bob's link, and forwarding it is

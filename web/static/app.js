@@ -61,6 +61,9 @@
  *                                 message ({<source id>: height}), or null before the first
  *   window.parley.bandwidth()     {estimate, used} of the bridge's last bandwidth message, or null
  *   window.parley.lastConstraints()  the last constraints message sent to the bridge, or null
+ *   await window.parley.sentHeights()  {<rid, or mid<mid> without layers>: frameHeight} of the
+ *                                 video we send, as the encoder sends it now (an encoder short of CPU
+ *                                 sends fewer or smaller layers)
  *   window.parley.publishing()    {tracks: [{mid, source}] as in our offers, layers: {video: [bool],
  *                                 screen: [bool]}: which of our encodings are active, lowest first}
  *   [data-participant-id="<id>"]  one tile per participant in the meeting (their camera), yours with
@@ -143,6 +146,7 @@ const parley = {
   bandwidth: () => meeting?.bridge?.bandwidth ?? null,
   lastConstraints: () => meeting?.bridge?.lastConstraints ?? null,
   publishing: () => meeting?.publishing() ?? { tracks: [], layers: {} },
+  sentHeights: async () => (meeting ? meeting.sentHeights() : {}),
   role: () => roomView.role,
   roomState: () => roomView.state,
   chat: () => [...roomView.chat.messages],

@@ -210,6 +210,20 @@ export class Meeting {
     return out;
   }
 
+  /**
+   * The video we send as the encoder sends it now: {rid (or 'mid<mid>' for a stream
+   * without layers): frameHeight} (0 before a frame).
+   */
+  async sentHeights() {
+    const out = {};
+    if (!this.#peer) return out;
+    const report = await this.#peer.pc.getStats();
+    report.forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video') out[s.rid ?? `mid${s.mid}`] = s.frameHeight ?? 0;
+    });
+    return out;
+  }
+
   /** Turns the microphone ('audio') or camera ('video') on or off without renegotiating. */
   setDevice(kind, on) {
     this.#prefs[kind] = on;
